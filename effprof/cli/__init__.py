@@ -1,0 +1,180 @@
+"""effprof's command line: thin Typer commands that parse options, call the library and render.
+
+A user mistake raises EffprofError in the library; ``main`` turns it into one red line on stderr
+and exit code 2 (1 for a failure of the work itself), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from effprof.errors import EffprofError
+
+app = typer.Typer(
+    name="effprof",
+    help="Profile efficient vision models: params, MACs (three ways), latency, and the gap between them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True, highlight=False)
+# Piped output (a file, CI log) gets room for the whole table instead of 80 columns of ellipses.
+out = Console(highlight=False) if Console().is_terminal else Console(highlight=False, width=200)
+
+Resolution = Annotated[
+    int | None,
+    typer.Option("--resolution", "-r", help="Input resolution in pixels (square). Default: the model's own."),
+]
+Batch = Annotated[int, typer.Option("--batch", "-b", help="Batch size.")]
+Outputs = Annotated[
+    list[Path] | None,
+    typer.Option("--output", "-o", help="Write results; repeatable. Format by suffix: .csv .json .md .html"),
+]
+
+
+def handle_errors(fn):
+    """Turn EffprofError into a one-line red message and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except EffprofError as exc:
+            err.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/yellow]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _progress(total: int) -> Progress:
+    # Drawn only on a terminal, and cleared when done: piped output stays a clean table.
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal or total < 2,
+    )
+
+
+def _write(outputs: list[Path], df, meta, extra=None) -> None:
+    from effprof.reports.writers import write_table
+
+    for path in outputs:
+        write_table(path, df, meta, extra)
+        err.print(f"wrote {path}", style="dim")
+
+
+@app.command("list", epilog="Examples:  effprof list  •  effprof list 'mobilenet*'  •  effprof list -o models.csv")
+@handle_errors
+def list_cmd(
+    pattern: Annotated[str | None, typer.Argument(help="Shell-style wildcard on the name, e.g. 'mobilenet*'.")] = None,
+    output: Outputs = None,
+) -> None:
+    """List every registered model: family, default resolution, params, and the paper's figures."""
+    import pandas as pd
+
+    from effprof.models import build_model, list_models
+    from effprof.reports.meta import run_meta
+    from effprof.reports.render import render_models_list
+    from effprof.reports.writers import check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    cfgs = list_models(pattern)
+    if not cfgs:
+        raise EffprofError(f"no registered model matches {pattern!r}; run `effprof list` to see them all")
+    params: dict[str, int] = {}
+    with _progress(len(cfgs)) as bar:
+        task = bar.add_task("building", total=len(cfgs))
+        for cfg in cfgs:
+            module = build_model(cfg.name).module
+            params[cfg.name] = sum(p.numel() for p in module.parameters())
+            bar.advance(task)
+    out.print(render_models_list(cfgs, params))
+    if outputs:
+        rows = [
+            {
+                "model": c.name, "family": c.family, "source": c.source, "resolution": c.resolution,
+                "params": params[c.name], "paper_params": c.paper.params if c.paper else None,
+                "paper_macs": c.paper.macs if c.paper else None,
+                "paper_resolution": c.paper.resolution if c.paper else None,
+                "reference": c.paper.citation if c.paper else None, "note": c.paper.note if c.paper else None,
+            }
+            for c in cfgs
+        ]  # fmt: skip
+        _write(outputs, pd.DataFrame(rows), run_meta())
+
+
+@app.command(
+    epilog="Examples:  effprof profile mobilenet_v2  •  "
+    "effprof profile \"mobilenet_v1(width=0.5)\" -r 160 --layers 20 -o reports/mnv1.csv"
+)
+@handle_errors
+def profile(
+    model: Annotated[str, typer.Argument(help="Model spec: NAME, tv:NAME, timm:NAME, pkg.module:factory, NAME(k=v).")],
+    resolution: Resolution = None,
+    batch: Batch = 1,
+    layers: Annotated[int, typer.Option("--layers", help="How many of the heaviest layers to show.", min=0)] = 10,
+    output: Outputs = None,
+) -> None:
+    """Profile one model: totals, MACs and params by op class, and the heaviest layers."""
+    from effprof import api
+    from effprof.reports.writers import check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    result = api.profile(model, resolution=resolution, batch=batch, layers=layers)
+    out.print(result)
+    _write(outputs, result.to_pandas(), result.meta, {"summary": result.summary()})
+
+
+@app.command(
+    epilog="Examples:  effprof compare mobilenet_v2 resnet50  •  "
+    "effprof compare mobilenet_v2 resnet50 -o reports/cmp.json -o reports/cmp.md"
+)
+@handle_errors
+def compare(
+    models: Annotated[list[str], typer.Argument(help="Two or more model specs; ratios are to the first.")],
+    resolution: Resolution = None,
+    batch: Batch = 1,
+    output: Outputs = None,
+) -> None:
+    """Compare models side by side: params, MACs, FLOPs, activations, and ratios to the first model."""
+    from effprof import api
+    from effprof.reports.writers import check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    api.check_specs(models)
+    with _progress(len(models)) as bar:
+        task = bar.add_task("counting", total=len(models))
+        result = api.compare(models, resolution=resolution, batch=batch, on_result=lambda p: bar.advance(task))
+    out.print(result)
+    _write(outputs, result.to_pandas(), result.meta)
+    if result.failed:
+        names = ", ".join(p.model for p in result.failed)
+        err.print(f"[red]error:[/red] {len(result.failed)} of {len(result.profiles)} models failed: {names}")
+        raise typer.Exit(max(p.exit_code for p in result.failed) or 1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="effprof")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

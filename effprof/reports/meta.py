@@ -1,0 +1,36 @@
+"""The ``meta`` block of every report: what ran, where, with which versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+import torch
+
+_PACKAGES = ("effprof", "torch", "torchvision", "timm", "fvcore", "onnx", "onnxruntime")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def run_meta(**extra: Any) -> dict[str, Any]:
+    """Versions, machine and time of this run, plus any ``extra`` keys (device, threads, ...)."""
+    meta: dict[str, Any] = {
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "versions": {p: _version(p) for p in _PACKAGES},
+        "units": "macs = multiply-accumulates of conv/linear/matmul/attention; flops = 2 x macs; "
+        "other_ops = norm/activation/pool/elementwise ops, one per output element",
+    }
+    meta.update(extra)
+    return meta
