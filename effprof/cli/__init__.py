@@ -36,7 +36,7 @@ Resolution = Annotated[
 Batch = Annotated[int, typer.Option("--batch", "-b", help="Batch size.")]
 Outputs = Annotated[
     list[Path] | None,
-    typer.Option("--output", "-o", help="Write results; repeatable. Format by suffix: .csv .json .md .html"),
+    typer.Option("--output", "-o", help="Write results; repeatable. Format by suffix: .csv .json .md .html .png .svg"),
 ]
 
 
@@ -70,11 +70,11 @@ def _progress(total: int) -> Progress:
     )
 
 
-def _write(outputs: list[Path], df, meta, extra=None) -> None:
-    from effprof.reports.writers import write_table
+def _write(outputs: list[Path], df, meta, extra=None, *, kind: str = "compare") -> None:
+    from effprof.reports.writers import write_output
 
     for path in outputs:
-        write_table(path, df, meta, extra)
+        write_output(path, df, meta, kind=kind, extra=extra)
         err.print(f"wrote {path}", style="dim")
 
 
@@ -90,10 +90,10 @@ def list_cmd(
     from effprof.models import build_model, list_models
     from effprof.reports.meta import run_meta
     from effprof.reports.render import render_models_list
-    from effprof.reports.writers import check_outputs
+    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
 
     outputs = list(output or [])
-    check_outputs(outputs)
+    check_outputs(outputs, TABLE_SUFFIXES)
     cfgs = list_models(pattern)
     if not cfgs:
         raise EffprofError(f"no registered model matches {pattern!r}; run `effprof list` to see them all")
@@ -139,7 +139,7 @@ def profile(
     check_outputs(outputs)
     result = api.profile(model, resolution=resolution, batch=batch, layers=layers)
     out.print(result)
-    _write(outputs, result.to_pandas(), result.meta, {"summary": result.summary()})
+    _write(outputs, result.to_pandas(), result.meta, {"summary": result.summary()}, kind="profile")
 
 
 @app.command(

@@ -14,9 +14,11 @@ import pandas as pd
 from effprof.errors import EffprofError
 
 TABLE_SUFFIXES = (".csv", ".json", ".md", ".html")
+PLOT_SUFFIXES = (".png", ".svg")
+OUTPUT_SUFFIXES = TABLE_SUFFIXES + PLOT_SUFFIXES
 
 
-def check_outputs(paths: list[Path], suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
+def check_outputs(paths: list[Path], suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> None:
     """Reject unknown suffixes and unwritable places before any work is done."""
     for path in paths:
         if path.suffix.lower() not in suffixes:
@@ -60,8 +62,19 @@ def to_json_text(df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any] |
     return json.dumps(doc, indent=2, default=str) + "\n"
 
 
+def write_output(path: Path, df: pd.DataFrame, meta: dict[str, Any], *, kind: str, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``df`` to ``path`` in the format its suffix names (``kind``: compare | profile for plots)."""
+    if path.suffix.lower() in PLOT_SUFFIXES:
+        from effprof.reports import plots
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draw = plots.plot_profile if kind == "profile" else plots.plot_compare
+        return draw(df, path)
+    return write_table(path, df, meta, extra)
+
+
 def write_table(path: Path, df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
-    """Write ``df`` to ``path`` in the format its suffix names; returns the path written."""
+    """Write ``df`` to ``path`` in the table format its suffix names; returns the path written."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         text = df.to_csv(index=False)

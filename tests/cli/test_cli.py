@@ -115,3 +115,22 @@ def test_python_dash_m_effprof():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "mobilenet_v1_050" in done.stdout
+
+
+@pytest.mark.parametrize(("command", "suffix"), [("compare", ".png"), ("compare", ".svg"), ("profile", ".png")])
+def test_plots_are_written(tmp_path, command, suffix):
+    out = tmp_path / f"plot{suffix}"
+    models = ("mobilenet_v2", "resnet18") if command == "compare" else ("mobilenet_v2",)
+    result = run(command, *models, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    head = out.read_bytes()[:64]
+    assert head.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in out.read_bytes()[:2000]
+
+
+def test_list_writes_tables_but_has_nothing_to_plot(tmp_path):
+    result = run("list", "resnet*", "-o", str(tmp_path / "models.csv"))
+    assert result.exit_code == 0
+    df = pd.read_csv(tmp_path / "models.csv")
+    assert list(df.model) == ["resnet18", "resnet34", "resnet50", "resnet101"]
+    assert df.loc[df.model == "resnet50", "paper_macs"].item() == 3.8e9
+    assert run("list", "-o", str(tmp_path / "models.png")).exit_code == 2
