@@ -1,0 +1,165 @@
+"""Measurement: the raw times of one (model, backend, device, threads) timing, and statistics over them.
+
+Raw times are kept and statistics are computed on demand, as in ``torch.utils.benchmark``'s
+``Measurement``: a caller can always recompute or re-aggregate, and nothing is rounded here
+(rounding happens only when rendering).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# Spread beyond which a median is flagged as untrustworthy. One round on a shared 2-core VM
+# varies 20-30%, so the thresholds are loose enough that a quiet machine stays silent.
+IQR_WARN_RATIO = 0.10
+CV_WARN_RATIO = 0.20
+# Fewer samples than this and the quartiles are little more than the extreme values.
+FEW_SAMPLES = 5
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0 <= q <= 1) by linear interpolation between order statistics.
+
+    Same rule as ``numpy.quantile``'s default and ``torch.quantile`` ("linear"), so numbers agree
+    with what a user would compute from the raw times themselves.
+    """
+    if not values:
+        return math.nan
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quantile q must be within [0, 1], got {q}")
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def spread_warnings(times_s: Sequence[float]) -> list[str]:
+    """One-line warnings about how far the times can be trusted; empty when the spread is small.
+
+    IQR relative to the median is checked first (robust to a lone outlier); the coefficient of
+    variation only speaks when the IQR is fine, since then it means a few far outliers.
+    """
+    warnings: list[str] = []
+    n = len(times_s)
+    if n == 0:
+        return ["no timed runs"]
+    if n < FEW_SAMPLES:
+        warnings.append(f"only {n} timed blocks: the spread (IQR, p90) is a rough estimate")
+    median = quantile(times_s, 0.5)
+    if median <= 0 or not math.isfinite(median):
+        return [*warnings, f"median time is {median!r}: the timer could not resolve this run"]
+    iqr_ratio = (quantile(times_s, 0.75) - quantile(times_s, 0.25)) / median
+    if iqr_ratio > IQR_WARN_RATIO:
+        warnings.append(f"spread too large to trust: IQR is {iqr_ratio:.0%} of the median")
+    else:
+        mean = sum(times_s) / n
+        cv = _std(times_s) / mean if mean > 0 else math.nan
+        if cv > CV_WARN_RATIO:
+            warnings.append(
+                f"outliers: coefficient of variation is {cv:.0%} of the mean (the median is still robust)"
+            )
+    return warnings
+
+
+def _std(values: Sequence[float]) -> float:
+    """Sample standard deviation (n - 1); 0 for a single value."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mean = sum(values) / n
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+
+
+@dataclass
+class Measurement:
+    """Latency of one (model, backend, device, threads) combination.
+
+    ``times_s`` holds one entry per timed block: the block's wall time divided by the runs in it,
+    i.e. seconds per forward. Statistics are over these per-block values.
+    """
+
+    backend: str
+    device: str
+    threads: int
+    times_s: list[float]
+    runs_per_block: int = 1
+    warmup_runs: int = 0
+    input_shape: tuple[int, ...] | None = None
+    # Time to get ready before the first timed run: eval/to(device) for eager, export + session
+    # creation for onnxruntime, compilation (the first call) for compile.
+    setup_s: float = 0.0
+    # onnxruntime only: whether the export came from the on-disk cache, and where it lives.
+    cache_hit: bool | None = None
+    artifact: str | None = None
+    # onnxruntime only: max |eager - onnxruntime| over all outputs on the same random input.
+    parity_max_abs_diff: float | None = None
+    # One-line notes about trust in the numbers; stored, never printed here.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def runs(self) -> int:
+        """Timed forward calls in total (warm-up excluded)."""
+        return len(self.times_s) * self.runs_per_block
+
+    @property
+    def median_ms(self) -> float:
+        return quantile(self.times_s, 0.5) * 1e3
+
+    @property
+    def p25_ms(self) -> float:
+        return quantile(self.times_s, 0.25) * 1e3
+
+    @property
+    def p75_ms(self) -> float:
+        return quantile(self.times_s, 0.75) * 1e3
+
+    @property
+    def iqr_ms(self) -> float:
+        """Interquartile range, p75 - p25."""
+        return self.p75_ms - self.p25_ms
+
+    @property
+    def p90_ms(self) -> float:
+        return quantile(self.times_s, 0.9) * 1e3
+
+    @property
+    def min_ms(self) -> float:
+        return min(self.times_s) * 1e3 if self.times_s else math.nan
+
+    @property
+    def mean_ms(self) -> float:
+        return sum(self.times_s) / len(self.times_s) * 1e3 if self.times_s else math.nan
+
+    @property
+    def std_ms(self) -> float:
+        """Sample standard deviation (n - 1) of the per-block times."""
+        return _std(self.times_s) * 1e3
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation, std / mean (dimensionless)."""
+        mean = self.mean_ms
+        return self.std_ms / mean if mean and math.isfinite(mean) else math.nan
+
+    def to_row(self) -> dict[str, Any]:
+        """The latency columns of a model-level report row (see DESIGN.md, Row columns)."""
+        return {
+            "backend": self.backend,
+            "device": self.device,
+            "threads": self.threads,
+            "latency_ms": self.median_ms,
+            "latency_iqr_ms": self.iqr_ms,
+            "latency_p90_ms": self.p90_ms,
+            "runs": self.runs,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Measurement(backend={self.backend!r}, device={self.device!r}, threads={self.threads}, "
+            f"median_ms={self.median_ms:.4g}, iqr_ms={self.iqr_ms:.3g}, p90_ms={self.p90_ms:.4g}, "
+            f"runs={self.runs}, warnings={self.warnings!r})"
+        )

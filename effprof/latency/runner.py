@@ -1,0 +1,144 @@
+"""measure(): validate the request, let a backend prepare the model, time it, fill in a Measurement.
+
+Rule: user mistakes (bad device, backend, threads, shape) raise EffprofError with exit code 2
+before any work; anything that goes wrong while exporting, compiling or running the model
+raises EffprofError with exit code 1 and a one-line message, so a caller can record it as a
+row's ``error`` and carry on with the next model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from effprof.errors import EffprofError
+from effprof.latency.base import Prepared, backend_failure
+from effprof.latency.devices import check_device, check_input_shape, example_input, resolve_threads
+from effprof.latency.measurement import Measurement
+from effprof.latency.registry import get_backend
+from effprof.latency.timer import DEFAULT_BUDGET_S, DEFAULT_MIN_RUNS, time_runs, torch_threads
+
+
+def _check_budget(budget_s: float, min_runs: int) -> None:
+    if not budget_s > 0:
+        raise EffprofError(f"latency budget {budget_s!r} s: must be > 0 seconds")
+    if isinstance(min_runs, bool) or not isinstance(min_runs, int) or min_runs < 1:
+        raise EffprofError(f"min_runs {min_runs!r}: must be a whole number >= 1")
+
+
+def _timed(
+    prepared: Prepared,
+    *,
+    backend: str,
+    device: str,
+    threads: int,
+    input_shape: tuple[int, ...],
+    budget_s: float,
+    min_runs: int,
+    what: object,
+) -> Measurement:
+    try:
+        m = time_runs(
+            prepared.run,
+            sync=prepared.sync,
+            backend=backend,
+            device=device,
+            threads=threads,
+            budget_s=budget_s,
+            min_runs=min_runs,
+        )
+    except EffprofError:
+        raise
+    except Exception as exc:
+        raise backend_failure(backend, what, exc) from exc
+    finally:
+        prepared.close()
+    m.input_shape = input_shape
+    m.setup_s = prepared.setup_s
+    m.cache_hit = prepared.cache_hit
+    m.artifact = prepared.artifact
+    m.parity_max_abs_diff = prepared.parity_max_abs_diff
+    m.warnings = [*prepared.warnings, *m.warnings]
+    return m
+
+
+def measure(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    backend: str = "eager",
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+    budget_s: float = DEFAULT_BUDGET_S,
+    min_runs: int = DEFAULT_MIN_RUNS,
+    cache_key: str | None = None,
+) -> Measurement:
+    """Latency of ``model`` on a random float32 input of ``input_shape`` with one backend.
+
+    ``threads`` defaults to every logical core; ``cache_key`` names the model for the ONNX export
+    cache (e.g. its spec string; the weights are hashed in as well). The model is put in eval
+    mode (restored afterwards) and moved to ``device``.
+    """
+    device = check_device(device)
+    impl = get_backend(backend)
+    threads = resolve_threads(threads)
+    shape = check_input_shape(input_shape)
+    _check_budget(budget_s, min_runs)
+    if not isinstance(model, nn.Module):
+        raise EffprofError(
+            f"model {type(model).__name__}: expected a torch.nn.Module (for .onnx files use measure_onnx_file)"
+        )
+
+    # Set threads before prepare too: Inductor bakes the thread count into compiled kernels.
+    with torch_threads(threads):
+        try:
+            example = example_input(shape, device)
+            prepared = impl.prepare(model, example, device=device, threads=threads, cache_key=cache_key)
+        except EffprofError:
+            raise
+        except Exception as exc:
+            raise backend_failure(impl.name, model, exc) from exc
+        return _timed(
+            prepared,
+            backend=impl.name,
+            device=device,
+            threads=threads,
+            input_shape=shape,
+            budget_s=budget_s,
+            min_runs=min_runs,
+            what=model,
+        )
+
+
+def measure_onnx_file(
+    path: str | Path,
+    input_shape: tuple[int, ...],
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+    budget_s: float = DEFAULT_BUDGET_S,
+    min_runs: int = DEFAULT_MIN_RUNS,
+) -> Measurement:
+    """ONNX Runtime latency of an existing ``.onnx`` file on a random input of ``input_shape``.
+
+    The backend is always "onnxruntime"; there is no eager model, so no parity.
+    """
+    from effprof.latency.onnxrt import prepare_onnx_file
+
+    device = check_device(device)
+    threads = resolve_threads(threads)
+    shape = check_input_shape(input_shape)
+    _check_budget(budget_s, min_runs)
+    with torch_threads(threads):
+        prepared = prepare_onnx_file(path, shape, device=device, threads=threads)
+        return _timed(
+            prepared,
+            backend="onnxruntime",
+            device=device,
+            threads=threads,
+            input_shape=shape,
+            budget_s=budget_s,
+            min_runs=min_runs,
+            what=Path(path).name,
+        )
