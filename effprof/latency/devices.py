@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 
 import torch
+from torch import nn
 
 from effprof.errors import EffprofError
 
@@ -56,6 +57,20 @@ def check_input_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     if not shape or any(d < 1 for d in shape):
         raise EffprofError(f"input shape {shape}: every dimension must be >= 1, e.g. (1, 3, 224, 224)")
     return shape
+
+
+def check_model(model: object) -> nn.Module:
+    """``model`` if it is an nn.Module with real tensors (timing cannot run on the meta device)."""
+    if not isinstance(model, nn.Module):
+        raise EffprofError(
+            f"model {type(model).__name__}: expected a torch.nn.Module (for .onnx files use measure_onnx_file)"
+        )
+    if any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
+        raise EffprofError(
+            f"model {type(model).__name__} has tensors on the meta device (built for counting); "
+            "latency needs real tensors: build it on cpu or cuda"
+        )
+    return model
 
 
 def example_input(input_shape: tuple[int, ...], device: str, seed: int = 0) -> torch.Tensor:

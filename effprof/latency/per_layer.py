@@ -32,7 +32,13 @@ from torch.profiler import ProfilerActivity, profile
 
 from effprof.errors import EffprofError
 from effprof.latency.base import backend_failure
-from effprof.latency.devices import check_device, check_input_shape, example_input, resolve_threads
+from effprof.latency.devices import (
+    check_device,
+    check_input_shape,
+    check_model,
+    example_input,
+    resolve_threads,
+)
 from effprof.latency.timer import torch_threads
 
 RANGE_PREFIX = "effprof::"
@@ -322,6 +328,7 @@ def per_layer_times(
     threads = resolve_threads(threads)
     shape = check_input_shape(input_shape)
     _check_counts(iterations, warmup)
+    check_model(model)
     with torch_threads(threads):
         try:
             example = example_input(shape, device)

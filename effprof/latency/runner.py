@@ -14,7 +14,13 @@ from torch import nn
 
 from effprof.errors import EffprofError
 from effprof.latency.base import Prepared, backend_failure
-from effprof.latency.devices import check_device, check_input_shape, example_input, resolve_threads
+from effprof.latency.devices import (
+    check_device,
+    check_input_shape,
+    check_model,
+    example_input,
+    resolve_threads,
+)
 from effprof.latency.measurement import Measurement
 from effprof.latency.registry import get_backend
 from effprof.latency.timer import DEFAULT_BUDGET_S, DEFAULT_MIN_RUNS, time_runs, torch_threads
@@ -85,10 +91,7 @@ def measure(
     threads = resolve_threads(threads)
     shape = check_input_shape(input_shape)
     _check_budget(budget_s, min_runs)
-    if not isinstance(model, nn.Module):
-        raise EffprofError(
-            f"model {type(model).__name__}: expected a torch.nn.Module (for .onnx files use measure_onnx_file)"
-        )
+    check_model(model)
 
     # Set threads before prepare too: Inductor bakes the thread count into compiled kernels.
     with torch_threads(threads):

@@ -143,6 +143,16 @@ def test_bad_options_are_user_errors(tiny, kwargs, fragment):
     assert err.value.exit_code == 2
 
 
+def test_meta_model_is_a_user_error():
+    with torch.device("meta"):
+        model = make_tiny()
+    with pytest.raises(EffprofError, match="meta device") as err:
+        measure(model, TINY_SHAPE)
+    assert err.value.exit_code == 2
+    with pytest.raises(EffprofError, match="expected a torch.nn.Module"):
+        measure("mobilenet_v2", TINY_SHAPE)
+
+
 def test_bad_input_shape_is_a_user_error(tiny):
     with pytest.raises(EffprofError) as err:
         measure(tiny, (1, 3, 0, 32))
