@@ -41,6 +41,11 @@ from effprof.latency.devices import (
 )
 from effprof.latency.timer import torch_threads
 
+# Kineto prints "USDT: profiler_start/stop" lines to stderr on every profile, which would land
+# in the CLI's output; a level above all of its levels silences it. Read on the profiler's first
+# use, so setting it here (before any profiling) is enough; a user's own setting wins.
+os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+
 RANGE_PREFIX = "effprof::"
 # A C++ range object: a fraction of the Python ``record_function``'s cost per module, which
 # matters with ~150 modules per forward. Private, so fall back to the public class without it.
