@@ -1,0 +1,294 @@
+"""Adapter for PyTorch's own counter, ``torch.utils.flop_counter.FlopCounterMode``.
+
+Counting rule: FlopCounterMode is a TorchDispatchMode; it sees the aten ops that actually run
+(``F.linear`` arrives as ``addmm``/``mm``, a conv as ``convolution``) and counts those in its
+``flop_registry`` -- matmuls, convolutions and the fused attention kernels -- at 2 FLOPs per
+multiply-accumulate. Here its figures are divided by 2 (DESIGN.md: convert at the adapter).
+Everything else (norms, activations, pooling, elementwise) it does not count, which matches
+effprof's MAC convention: those ops land in ``ignored``.
+
+Device: by default the count runs on a meta-device copy of the model (no data, no arithmetic: as
+fast as effprof's analytic counter). There ``F.scaled_dot_product_attention`` has no fused kernel
+and FlopCounterMode decomposes it into its math path (two ``bmm``), so attention is counted. On
+CPU the same call runs ``aten._scaled_dot_product_flash_attention_for_cpu``, for which torch has no
+formula: stock FlopCounterMode silently counts 0 there. ``device="cpu"`` reproduces that, and this
+adapter reports such ops in ``unsupported`` -- FlopCounterMode has no such notion, so a second
+dispatch mode lists the ops that ran: a MAC-bearing op with no formula is unsupported, any other
+uncounted op is ignored on purpose. ``completed=True`` adds effprof's attention formulas to
+``custom_mapping`` for the kernels torch misses.
+
+The MHA fast path (``_native_multi_head_attention``, taken under no_grad/inference_mode) is
+switched off while counting, so nn.MultiheadAttention runs its decomposed path on every counter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import FlopCounterMode
+
+from effprof.counters.analytic import to_meta
+from effprof.counters.reconcile import OpCountResult, is_mac_op, op_class_of
+from effprof.counters.result import LayerCount
+from effprof.errors import EffprofError
+from effprof.formulas import ops as f
+
+aten = torch.ops.aten
+FLOPS_PER_MAC = 2  # FlopCounterMode's unit
+
+
+# --- helpers shared with the fvcore adapter ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def counting_mode(model: nn.Module, *, grad: bool) -> Iterator[None]:
+    """eval() for the count, the MHA fast path off, autograd as asked; all restored afterwards."""
+    training = {m: m.training for m in model.modules()}
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    model.eval()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.set_grad_enabled(grad):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+        for module, mode in training.items():
+            module.training = mode
+
+
+def on_device(model: nn.Module, device: str) -> nn.Module:
+    """``model`` itself when it already lives on ``device``, else a copy there.
+
+    A meta model (no data) is materialised with ``to_empty`` and zero-filled: counting needs
+    shapes, not values, and zeros keep the run deterministic (uninitialised memory may hold NaNs).
+    """
+    tensors = [*model.parameters(), *model.buffers()]
+    if all(t.device.type == torch.device(device).type for t in tensors):
+        return model
+    if device == "meta":
+        return to_meta(model)
+    if any(t.is_meta for t in tensors):
+        copied = copy.deepcopy(model).to_empty(device=device)
+        with torch.no_grad():
+            for t in [*copied.parameters(), *copied.buffers()]:
+                t.zero_()
+        return copied
+    return copy.deepcopy(model).to(device)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter or buffer (CPU for a stateless model)."""
+    for t in [*model.parameters(), *model.buffers()]:
+        return t.device
+    return torch.device("cpu")
+
+
+def exclusive(inclusive: dict[str, Counter[str]], paths: set[str] | None = None) -> dict[str, Counter[str]]:
+    """Inclusive per-module counters (a module counts its children's ops) -> exclusive ones.
+
+    Module paths are dotted, "" is the root: a module's children are the paths one level below.
+    Names outside ``paths`` (a module called without being registered as a submodule) are dropped:
+    their ops stay with the registered module that called them.
+    """
+    if paths is not None:
+        inclusive = {p: c for p, c in inclusive.items() if p in paths}
+    out = {path: Counter(c) for path, c in inclusive.items()}
+    for path, counts in inclusive.items():
+        if path == "":
+            continue
+        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        if parent in out:
+            out[parent].subtract(counts)
+    return {path: Counter({k: v for k, v in c.items() if v}) for path, c in out.items()}
+
+
+def conv_class(module: nn.Module | None) -> str:
+    """Refine a convolution op into effprof's conv classes from the module's hyper-parameters."""
+    if isinstance(module, nn.modules.conv._ConvNd) and not module.transposed:
+        return f.conv_op_class(module.in_channels, module.out_channels, module.kernel_size, module.groups)
+    return "conv_dense"
+
+
+def layers_from(
+    model: nn.Module,
+    macs_by_module_op: dict[str, dict[str, int]],
+    activations_by_module_op: dict[str, dict[str, int]] | None = None,
+) -> list[LayerCount]:
+    """LayerCount rows (module, op class) from per-module per-op MACs; own params on each module's first row."""
+    modules = dict(model.named_modules())
+    activations_by_module_op = activations_by_module_op or {}
+    rows: dict[tuple[str, str], LayerCount] = {}
+    seen_params: set[int] = set()
+    for path in dict.fromkeys([*macs_by_module_op, *activations_by_module_op]):
+        module = modules.get(path)
+        for table, column in ((macs_by_module_op, "macs"), (activations_by_module_op, "activations")):
+            for op, value in table.get(path, {}).items():
+                op_class = op_class_of(op)
+                if op_class == "conv_dense":
+                    op_class = conv_class(module)
+                key = (path, op_class)
+                if key not in rows:
+                    params = 0
+                    if module is not None and not any(r.layer == path for r in rows.values()):
+                        params = sum(
+                            p.numel() for p in module.parameters(recurse=False) if id(p) not in seen_params
+                        )
+                        seen_params.update(id(p) for p in module.parameters(recurse=False))
+                    rows[key] = LayerCount(
+                        path, type(module).__name__ if module is not None else "?", op_class, params=params
+                    )
+                setattr(rows[key], column, getattr(rows[key], column) + int(value))
+                if column == "macs":
+                    rows[key].calls += 1
+    return list(rows.values())
+
+
+# --- effprof formulas for the kernels FlopCounterMode misses ------------------------------------------
+
+
+def _sdpa_flops(query, key, value, *args, out_shape=None, **kwargs) -> int:
+    """(B, H, L, E) query/key/value of a fused attention kernel -> FLOPs (2 per MAC)."""
+    return FLOPS_PER_MAC * f.sdpa_macs(query, key, value)
+
+
+def _native_mha_flops(query, key, value, embed_dim, num_heads, *args, out_shape=None, **kwargs) -> int:
+    """``_native_multi_head_attention`` (batch-first (B, L, E) inputs) -> FLOPs (2 per MAC)."""
+    if len(query) == 2:  # unbatched (L, E)
+        query, key = (1, *query), (1, *key)
+    batch, tokens_q, embed = query
+    return FLOPS_PER_MAC * f.mha_macs(tokens_q, key[1], batch, int(embed_dim), int(embed), int(embed))
+
+
+def _matmul_flops(a, b, *args, out_shape=None, **kwargs) -> int:
+    """``mv``/``dot`` (no formula in torch's registry) -> FLOPs (2 per MAC)."""
+    return FLOPS_PER_MAC * f.matmul_macs(a, b)
+
+
+def completion_mapping() -> dict[Any, Any]:
+    """custom_mapping for FlopCounterMode: effprof formulas for the MAC kernels torch misses.
+
+    The CPU attention kernels and the MHA fast path (attention), and matrix-vector products.
+    """
+    mapping: dict[Any, Any] = {
+        aten._native_multi_head_attention: _native_mha_flops,
+        aten.mv: _matmul_flops,
+        aten.dot: _matmul_flops,
+    }
+    for name in (
+        "_scaled_dot_product_flash_attention_for_cpu",
+        "_scaled_dot_product_fused_attention_overrideable",
+    ):
+        if hasattr(aten, name):
+            mapping[getattr(aten, name)] = _sdpa_flops
+    return mapping
+
+
+# --- the count ---------------------------------------------------------------------------------
+
+
+class _SeenOps(TorchDispatchMode):
+    """Lists the aten ops FlopCounterMode ran, per innermost module, to report what it did not count.
+
+    Entered *before* FlopCounterMode, so it sits below it on the mode stack and sees exactly the ops
+    FlopCounterMode executes after its own decompositions.
+    """
+
+    def __init__(self, counter: FlopCounterMode, root_name: str) -> None:
+        super().__init__()
+        self.counter = counter
+        self.root_name = root_name
+        self.uncounted: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        packet = func._overloadpacket
+        if packet not in self.counter.flop_registry:
+            # The running modules form a chain; the longest name is the innermost.
+            innermost = max(self.counter.mod_tracker.parents, key=len)
+            self.uncounted[_effprof_path(innermost, self.root_name)][f"aten::{packet.__name__}"] += 1
+        return out
+
+
+def _effprof_path(fqn: str, root_name: str) -> str:
+    """FlopCounterMode's ``Global``/``ResNet``/``ResNet.layer1.0`` -> effprof's ""/""/``layer1.0``."""
+    if fqn in ("Global", root_name):
+        return ""
+    return fqn[len(root_name) + 1 :] if fqn.startswith(root_name + ".") else fqn
+
+
+def count_torch(
+    model: nn.Module, input_shape: tuple[int, ...], *, completed: bool = False, device: str = "meta"
+) -> OpCountResult:
+    """Count MACs of ``model`` on one input shape with FlopCounterMode (its FLOPs / 2).
+
+    ``device="meta"`` (default) counts on a meta copy; ``"cpu"`` runs on real tensors as a user of
+    FlopCounterMode on CPU would (missing the CPU attention kernel unless ``completed``). The
+    caller's module is not modified. Raises EffprofError when the model rejects the input shape.
+    """
+    run_model = on_device(model, device)
+    root_name = type(run_model).__name__
+    counter = FlopCounterMode(display=False, custom_mapping=completion_mapping() if completed else None)
+    seen = _SeenOps(counter, root_name)
+    x = torch.zeros(input_shape, device=device)
+    # Meta costs nothing, so autograd stays on there (DESIGN.md); on real tensors it would keep every
+    # activation alive for a backward that never comes, so it is off (the MHA fast path is off anyway).
+    try:
+        with counting_mode(run_model, grad=device == "meta"), seen, counter:
+            run_model(x)
+    except Exception as exc:  # the model's own complaint, kept in one line
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise EffprofError(
+            f"FlopCounterMode cannot run {root_name} on {tuple(input_shape)}: {detail}"
+        ) from exc
+
+    inclusive: dict[str, Counter[str]] = {}
+    for fqn, per_op in counter.get_flop_counts().items():
+        if fqn == "Global":
+            continue  # the root module's name carries the same totals
+        path = _effprof_path(fqn, root_name)
+        ops = Counter({f"aten::{op.__name__}": int(v) // FLOPS_PER_MAC for op, v in per_op.items()})
+        inclusive[path] = inclusive.get(path, Counter()) + ops
+    by_module_op = exclusive(inclusive, {p for p, _ in run_model.named_modules(remove_duplicate=False)})
+    macs_by_op: Counter[str] = Counter()
+    for ops in by_module_op.values():
+        macs_by_op.update(ops)
+
+    unsupported_by_module = {
+        path: Counter({op: n for op, n in ops.items() if is_mac_op(op)})
+        for path, ops in seen.uncounted.items()
+    }
+    unsupported_by_module = {k: v for k, v in unsupported_by_module.items() if v}
+    unsupported: Counter[str] = Counter()
+    for ops in unsupported_by_module.values():
+        unsupported.update(ops)
+    ignored_calls: Counter[str] = Counter()
+    for ops in seen.uncounted.values():
+        ignored_calls.update({op: n for op, n in ops.items() if not is_mac_op(op)})
+    reason = "not a multiply-accumulate: FlopCounterMode counts only matmul, conv and attention kernels"
+
+    completed_names = {f"aten::{op.__name__}" for op in completion_mapping()} if completed else set()
+    params = list(run_model.parameters())
+    total = sum(macs_by_op.values())
+    return OpCountResult(
+        counter="torch+effprof" if completed else "torch",
+        input_shape=tuple(input_shape),
+        macs=total,
+        params=sum(p.numel() for p in params),
+        trainable_params=sum(p.numel() for p in params if p.requires_grad),
+        weight_bytes=sum(p.numel() * p.element_size() for p in params),
+        layers=layers_from(run_model, by_module_op),
+        macs_by_module={path: sum(ops.values()) for path, ops in by_module_op.items() if ops},
+        unsupported=unsupported,
+        unsupported_by_module=unsupported_by_module,
+        ignored={op: (n, reason) for op, n in ignored_calls.items()},
+        macs_by_op=dict(macs_by_op),
+        macs_by_module_op={path: dict(ops) for path, ops in by_module_op.items() if ops},
+        completed_ops={op: v for op, v in macs_by_op.items() if op in completed_names},
+    )
