@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from torch import nn
 from effprof.counters.analytic import count_analytic
 from effprof.counters.result import CountResult
 from effprof.errors import EffprofError
+from effprof.latency import LayerTimes, Measurement
 from effprof.models import BuiltModel, build_model, parse_spec
 from effprof.reports import frame
 from effprof.reports.meta import run_meta
@@ -34,10 +36,15 @@ class ModelProfile:
     error: str | None = None
     exit_code: int = 0
     built: BuiltModel | None = field(default=None, repr=False)
+    #: one per backend that ran; a backend that failed is in ``latency_errors`` instead
+    measurements: list[Measurement] = field(default_factory=list)
+    latency_errors: dict[str, str] = field(default_factory=dict)
+    #: measured time per module (exclusive), from the first backend that attributes time per layer
+    layer_times: LayerTimes | None = None
 
     def model_rows(self) -> list[dict[str, Any]]:
-        """Model-level rows (DESIGN.md columns)."""
-        return [frame.model_row(self)]
+        """Model-level rows (DESIGN.md columns): one per backend, or one when nothing was timed."""
+        return frame.model_rows(self)
 
     def layer_rows(self) -> list[dict[str, Any]]:
         """Layer-level rows (DESIGN.md columns), in forward order."""
@@ -70,6 +77,7 @@ class CompareResult:
 
     profiles: list[ModelProfile]
     meta: dict[str, Any]
+    interrupted: bool = False
 
     @property
     def failed(self) -> list[ModelProfile]:
@@ -85,6 +93,31 @@ class CompareResult:
         return render_compare(self)
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How to time: which backends (empty = count only), on which device, with how many threads."""
+
+    backends: tuple[str, ...] = ()
+    device: str = "cpu"
+    threads: int | None = None
+    budget_s: float | None = None
+    #: attribute measured time to layers (profile does, compare does not: it costs a profiled run)
+    per_layer: bool = False
+
+    @classmethod
+    def parse(cls, backends: str | Sequence[str] | None, **kwargs: Any) -> Timing:
+        """``"eager,onnxruntime"`` (or a list); None, "" or "none" mean count only."""
+        from effprof.latency import parse_backends
+
+        if backends is None or backends == "" or backends == "none" or list(backends) == ["none"]:
+            return cls((), **kwargs)
+        timing = cls(tuple(parse_backends(backends)), **kwargs)
+        from effprof.latency.devices import check_device
+
+        check_device(timing.device)  # a CUDA request on a CPU machine fails before any work
+        return timing
+
+
 def _built(model: ModelLike | BuiltModel, input_shape, resolution, batch) -> BuiltModel:
     if isinstance(model, BuiltModel):
         return model
@@ -98,17 +131,68 @@ def _built(model: ModelLike | BuiltModel, input_shape, resolution, batch) -> Bui
     return build_model(model, resolution=resolution, batch=batch, device="meta")
 
 
+def _time(p: ModelProfile, timing: Timing) -> None:
+    """Measure each backend; a failing backend is recorded, the others still run."""
+    from effprof import latency
+
+    options: dict[str, Any] = {"device": timing.device, "threads": timing.threads}
+    budget = {"budget_s": timing.budget_s} if timing.budget_s is not None else {}
+    onnx_file = p.source == "onnx"
+    module = None
+    if not onnx_file:
+        assert p.built is not None
+        module = p.built.rebuild("cpu")
+    for backend in timing.backends:
+        try:
+            if onnx_file:
+                if backend != "onnxruntime":
+                    raise EffprofError(f"an .onnx file runs on the onnxruntime backend only, not {backend}")
+                m = latency.measure_onnx_file(p.model, p.input_shape, **options, **budget)
+            else:
+                m = latency.measure(module, p.input_shape, backend, cache_key=p.model, **options, **budget)
+            p.measurements.append(m)
+        except EffprofError as exc:
+            p.latency_errors[backend] = exc.message
+            continue
+        if timing.per_layer and p.layer_times is None and backend in latency.per_layer.PER_LAYER_BACKENDS:
+            try:
+                if onnx_file:
+                    p.layer_times = latency.per_layer_onnx_file(p.model, p.input_shape, **options)
+                else:
+                    p.layer_times = latency.per_layer_times(
+                        module, p.input_shape, backend, cache_key=p.model, **options
+                    )
+            except EffprofError as exc:
+                p.latency_errors[f"{backend} per layer"] = exc.message
+
+
 def profile_model(
     model: ModelLike | BuiltModel,
     *,
     input_shape: Sequence[int] | None = None,
     resolution: int | None = None,
     batch: int = 1,
+    timing: Timing | None = None,
 ) -> ModelProfile:
-    """Count one model; raises EffprofError on a bad spec or a shape the model rejects."""
-    built = _built(model, input_shape, resolution, batch)
-    count = count_analytic(built.module, built.input_shape, name=built.label)
-    return ModelProfile(built.label, built.source, built.input_shape, count, built=built)
+    """Count one model, then time it as ``timing`` asks.
+
+    Raises EffprofError on a bad spec or a shape the model rejects; a backend that fails to run is
+    recorded on the profile (``latency_errors``) instead.
+    """
+    if isinstance(model, str) and parse_spec(model).kind == "onnx":
+        from effprof.counters.onnx_graph import count_onnx
+
+        path = parse_spec(model).name
+        shape = tuple(input_shape) if input_shape is not None else None
+        count = count_onnx(path, shape, batch=batch if batch != 1 else None, resolution=resolution)
+        result = ModelProfile(path, "onnx", count.input_shape, count)
+    else:
+        built = _built(model, input_shape, resolution, batch)
+        count = count_analytic(built.module, built.input_shape, name=built.label)
+        result = ModelProfile(built.label, built.source, built.input_shape, count, built=built)
+    if timing is not None and timing.backends:
+        _time(result, timing)
+    return result
 
 
 def profile(
@@ -117,15 +201,31 @@ def profile(
     input_shape: Sequence[int] | None = None,
     resolution: int | None = None,
     batch: int = 1,
+    backends: str | Sequence[str] | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    budget_s: float | None = None,
     layers: int = 10,
 ) -> ProfileResult:
     """Profile one model (spec string or nn.Module): totals, MACs by op class, per-layer rows.
 
+    With ``backends`` (e.g. "eager" or ["eager", "onnxruntime"]) it also measures latency and
+    attributes the measured time to layers and op classes.
+
     >>> effprof.profile("mobilenet_v2").summary()["macs"]   # doctest: +SKIP
     300774272
     """
-    result = profile_model(model, input_shape=input_shape, resolution=resolution, batch=batch)
-    return ProfileResult(result, run_meta(), top_layers=layers)
+    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s, per_layer=True)
+    result = profile_model(model, input_shape=input_shape, resolution=resolution, batch=batch, timing=timing)
+    return ProfileResult(result, timing_meta(timing), top_layers=layers)
+
+
+def timing_meta(timing: Timing) -> dict[str, Any]:
+    """The report ``meta`` for a run timed as ``timing`` asks: versions, machine, device, threads."""
+    from effprof.latency import environment
+
+    return run_meta(environment=environment(timing.device if timing.backends else "cpu"),
+                    device=timing.device, threads=timing.threads, backends=list(timing.backends))  # fmt: skip
 
 
 def check_specs(models: Sequence[ModelLike]) -> None:
@@ -137,6 +237,8 @@ def check_specs(models: Sequence[ModelLike]) -> None:
             spec = parse_spec(m)
             if spec.kind == "registry":
                 get_model_cfg(spec.name)
+            elif spec.kind == "onnx" and not Path(spec.name).is_file():
+                raise EffprofError(f"no ONNX file at {spec.name!r}")
 
 
 def compare(
@@ -144,24 +246,33 @@ def compare(
     *,
     resolution: int | None = None,
     batch: int = 1,
+    backends: str | Sequence[str] | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    budget_s: float | None = None,
     on_result: Callable[[ModelProfile], None] | None = None,
 ) -> CompareResult:
     """Profile each model; one that fails becomes a row with ``error`` and the others still report.
 
     ``resolution`` None means each model's own default. ``on_result`` is called as each model
-    finishes (the CLI advances its progress bar there).
+    finishes (the CLI advances its progress bar and rewrites its files there). Ctrl-C stops the
+    run and returns the models already finished, with ``interrupted`` set.
     """
     if not models:
         raise EffprofError("compare needs at least one model spec, e.g. effprof compare mobilenet_v2 resnet50")
     check_specs(models)
-    profiles: list[ModelProfile] = []
+    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
+    result = CompareResult([], timing_meta(timing))
     for m in models:
         label = m if isinstance(m, str) else type(m).__name__
         try:
-            p = profile_model(m, resolution=resolution, batch=batch)
+            p = profile_model(m, resolution=resolution, batch=batch, timing=timing)
         except EffprofError as exc:
             p = ModelProfile(label, error=exc.message, exit_code=exc.exit_code)
-        profiles.append(p)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            break
+        result.profiles.append(p)
         if on_result is not None:
             on_result(p)
-    return CompareResult(profiles, run_meta())
+    return result

@@ -1,6 +1,7 @@
 """The Python API: a notebook's way in, with modules as readily as specs."""
 
 import pytest
+import torch
 from torch import nn
 
 import effprof
@@ -45,3 +46,59 @@ def test_rich_rendering(capsys):
     Console(width=200).print(effprof.compare(["mobilenet_v2", "resnet50"]))
     printed = capsys.readouterr().out
     assert "13.60x" in printed and "7.29x" in printed
+
+
+def test_profile_times_and_attributes_layers():
+    result = effprof.profile("mobilenet_v1_025", resolution=96, backends="eager", threads=1, budget_s=0.2)
+    (row,) = result.profile.model_rows()
+    assert row["backend"] == "eager" and row["latency_ms"] > 0 and row["runs"] >= 5
+    assert row["gmacs_per_s"] == pytest.approx(row["macs"] / (row["latency_ms"] / 1e3) / 1e9)
+    df = result.to_pandas()
+    assert df.share_latency.sum() == pytest.approx(1.0)
+    assert (df.latency_ms >= 0).all()
+    assert df.loc[df.op_class == "conv_depthwise", "latency_ms"].sum() > 0
+
+
+def test_compare_backend_failure_is_a_row_and_others_still_report():
+    class NoExport(nn.Module):
+        def forward(self, x):
+            return torch.fft.rfft2(x).abs()  # no ONNX symbolic for complex FFT in the legacy exporter
+
+    result = effprof.compare([nn.Conv2d(3, 4, 3), NoExport()], resolution=16, backends="eager,onnxruntime",
+                             threads=1, budget_s=0.05)  # fmt: skip
+    df = result.to_pandas()
+    assert len(df) == 4
+    ok = df[df.error.isna()]
+    assert set(ok.backend) == {"eager", "onnxruntime"} and (ok.latency_ms > 0).all()
+    failed = df[df.error.notna()]
+    assert list(failed.backend) == ["onnxruntime"] and list(failed.model) == ["NoExport"]
+
+
+def test_cuda_request_without_a_gpu_fails_before_work():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(EffprofError, match="no CUDA device"):
+        effprof.compare(["resnet18"], backends="eager", device="cuda")
+
+
+def test_unknown_backend_lists_the_valid_ones():
+    with pytest.raises(EffprofError, match="eager"):
+        effprof.profile("resnet18", backends="tensorrt")
+
+
+def test_interrupt_keeps_finished_models(monkeypatch):
+    from effprof import api
+
+    real = api.profile_model
+    calls = []
+
+    def interrupted_on_second(model, **kwargs):
+        calls.append(model)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(model, **kwargs)
+
+    monkeypatch.setattr(api, "profile_model", interrupted_on_second)
+    result = effprof.compare(["mobilenet_v1_025", "resnet18", "resnet50"])
+    assert result.interrupted
+    assert [p.model for p in result.profiles] == ["mobilenet_v1_025"]

@@ -6,6 +6,7 @@ and exit code 2 (1 for a failure of the work itself), never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -34,6 +35,14 @@ Resolution = Annotated[
     typer.Option("--resolution", "-r", help="Input resolution in pixels (square). Default: the model's own."),
 ]
 Batch = Annotated[int, typer.Option("--batch", "-b", help="Batch size.")]
+Device = Annotated[str, typer.Option("--device", help="Where to time: cpu or cuda (cuda:N).")]
+Threads = Annotated[
+    int | None, typer.Option("--threads", min=1, help="CPU threads for timing. Default: all cores.")
+]
+BudgetS = Annotated[
+    float | None,
+    typer.Option("--budget-s", min=0.01, help="Seconds of timed runs per model and backend (default 1.0)."),
+]
 Outputs = Annotated[
     list[Path] | None,
     typer.Option("--output", "-o", help="Write results; repeatable. Format by suffix: .csv .json .md .html .png .svg"),
@@ -70,12 +79,18 @@ def _progress(total: int) -> Progress:
     )
 
 
-def _write(outputs: list[Path], df, meta, extra=None, *, kind: str = "compare") -> None:
+def _write(outputs: list[Path], df, meta, extra=None, *, kind: str = "compare", quiet: bool = False) -> None:
     from effprof.reports.writers import write_output
 
     for path in outputs:
         write_output(path, df, meta, kind=kind, extra=extra)
-        err.print(f"wrote {path}", style="dim")
+        if not quiet:
+            err.print(f"wrote {path}", style="dim")
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 @app.command("list", epilog="Examples:  effprof list  •  effprof list 'mobilenet*'  •  effprof list -o models.csv")
@@ -121,7 +136,8 @@ def list_cmd(
 
 @app.command(
     epilog="Examples:  effprof profile mobilenet_v2  •  "
-    "effprof profile \"mobilenet_v1(width=0.5)\" -r 160 --layers 20 -o reports/mnv1.csv"
+    "effprof profile \"mobilenet_v1(width=0.5)\" -r 160 --layers 20 -o reports/mnv1.csv  •  "
+    "effprof profile resnet50 --backend none  •  effprof profile mobilenet_v2 --backend onnxruntime -o time.png"
 )
 @handle_errors
 def profile(
@@ -129,42 +145,79 @@ def profile(
     resolution: Resolution = None,
     batch: Batch = 1,
     layers: Annotated[int, typer.Option("--layers", help="How many of the heaviest layers to show.", min=0)] = 10,
+    backend: Annotated[
+        str,
+        typer.Option("--backend", help="Backends to time, comma-separated: eager, onnxruntime, compile; 'none' to count only."),
+    ] = "eager",
+    device: Device = "cpu",
+    threads: Threads = None,
+    budget_s: BudgetS = None,
     output: Outputs = None,
 ) -> None:
-    """Profile one model: totals, MACs and params by op class, and the heaviest layers."""
+    """Profile one model: totals, MACs and params by op class, the heaviest layers, and where the time goes."""
     from effprof import api
     from effprof.reports.writers import check_outputs
 
     outputs = list(output or [])
     check_outputs(outputs)
-    result = api.profile(model, resolution=resolution, batch=batch, layers=layers)
+    with err.status("profiling", spinner="dots") if err.is_terminal else _nothing():
+        result = api.profile(
+            model, resolution=resolution, batch=batch, layers=layers, backends=backend,
+            device=device, threads=threads, budget_s=budget_s,
+        )  # fmt: skip
     out.print(result)
     _write(outputs, result.to_pandas(), result.meta, {"summary": result.summary()}, kind="profile")
 
 
 @app.command(
     epilog="Examples:  effprof compare mobilenet_v2 resnet50  •  "
-    "effprof compare mobilenet_v2 resnet50 -o reports/cmp.json -o reports/cmp.md"
+    "effprof compare mobilenet_v2 resnet50 -o reports/cmp.json -o reports/cmp.md  •  "
+    "effprof compare mobilenet_v2 resnet50 --backend eager,onnxruntime -o reports/gap.csv -o reports/gap.png"
 )
 @handle_errors
 def compare(
     models: Annotated[list[str], typer.Argument(help="Two or more model specs; ratios are to the first.")],
     resolution: Resolution = None,
     batch: Batch = 1,
+    backend: Annotated[
+        str,
+        typer.Option("--backend", help="Also time on these backends, comma-separated: eager, onnxruntime, compile."),
+    ] = "none",
+    device: Device = "cpu",
+    threads: Threads = None,
+    budget_s: BudgetS = None,
     output: Outputs = None,
 ) -> None:
-    """Compare models side by side: params, MACs, FLOPs, activations, and ratios to the first model."""
+    """Compare models side by side: params, MACs, FLOPs, activations, latency, and ratios to the first model."""
     from effprof import api
-    from effprof.reports.writers import check_outputs
+    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
 
     outputs = list(output or [])
     check_outputs(outputs)
     api.check_specs(models)
+    # a bad backend or device fails before any work
+    meta = api.timing_meta(api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s))
+    finished: list = []
+    tables = [p for p in outputs if p.suffix.lower() in TABLE_SUFFIXES]
+
+    def on_result(p) -> None:
+        # Rewrite the table files after every model: an interrupt or crash keeps what finished.
+        finished.append(p)
+        partial = api.CompareResult(finished, meta)
+        _write(tables, partial.to_pandas(), meta, quiet=True)
+        bar.advance(task)
+
     with _progress(len(models)) as bar:
-        task = bar.add_task("counting", total=len(models))
-        result = api.compare(models, resolution=resolution, batch=batch, on_result=lambda p: bar.advance(task))
+        task = bar.add_task("timing" if backend != "none" else "counting", total=len(models))
+        result = api.compare(
+            models, resolution=resolution, batch=batch, backends=backend, device=device,
+            threads=threads, budget_s=budget_s, on_result=on_result,
+        )  # fmt: skip
     out.print(result)
     _write(outputs, result.to_pandas(), result.meta)
+    if result.interrupted:
+        err.print(f"[yellow]interrupted:[/yellow] kept {len(result.profiles)} of {len(models)} models")
+        raise typer.Exit(130)
     if result.failed:
         names = ", ".join(p.model for p in result.failed)
         err.print(f"[red]error:[/red] {len(result.failed)} of {len(result.profiles)} models failed: {names}")

@@ -193,8 +193,8 @@ def build_model(
         res = resolution or DEFAULT_RESOLUTION
     else:
         raise EffprofError(
-            f"{spec.name}: .onnx files cannot be counted or timed yet; export-free specs only "
-            "(a registry name, tv:NAME, timm:NAME or pkg.module:factory)"
+            f"{spec.name}: an ONNX file has no nn.Module to build; count it with effprof.profile/compare "
+            "(effprof.counters.onnx_graph.count_onnx)"
         )
     module = _construct(spec.label, factory, kwargs, device)
     return BuiltModel(module, spec.label, source, (batch, 3, res, res), cfg, spec)

@@ -27,6 +27,7 @@ def shape_str(shape: tuple[int, ...] | None) -> str:
 
 
 def model_row(p: ModelProfile) -> dict[str, Any]:
+    """The counts of one model, with no latency columns filled."""
     row: dict[str, Any] = dict.fromkeys(MODEL_COLUMNS)
     row.update(model=p.model, source=p.source, input_shape=shape_str(p.input_shape), error=p.error)
     if p.count is not None:
@@ -35,10 +36,54 @@ def model_row(p: ModelProfile) -> dict[str, Any]:
     return row
 
 
+def model_rows(p: ModelProfile) -> list[dict[str, Any]]:
+    """One row per backend timed (a failed backend keeps its row, with ``error``); one if none was."""
+    base = model_row(p)
+    rows = []
+    for m in p.measurements:
+        row = {**base, **m.to_row()}
+        if base["macs"] and m.median_ms > 0:
+            row["gmacs_per_s"] = base["macs"] / (m.median_ms / 1e3) / 1e9
+        if m.parity_max_abs_diff is not None:
+            row["parity_max_abs_diff"] = m.parity_max_abs_diff
+        if m.warnings:
+            row["warnings"] = "; ".join(m.warnings)
+        rows.append(row)
+    for backend, message in p.latency_errors.items():
+        if " " not in backend:  # "eager per layer" failures stay off the model rows
+            rows.append({**base, "backend": backend, "error": message})
+    return rows or [base]
+
+
+def layer_latency_ms(p: ModelProfile) -> dict[tuple[str, str], float]:
+    """Measured exclusive time per (module, op class) row.
+
+    A module's time is split among its op-class rows in proportion to the bytes each moves (most
+    modules have one row; an attention module has its matmuls and softmax in one forward).
+    """
+    if p.layer_times is None or p.count is None:
+        return {}
+    by_module: dict[str, list] = {}
+    for layer in p.count.layers:
+        by_module.setdefault(layer.layer, []).append(layer)
+    shares: dict[tuple[str, str], float] = {}
+    for path, ms in p.layer_times.exclusive_ms.items():
+        rows = by_module.get(path)
+        if not rows:
+            continue
+        total = sum(r.bytes for r in rows) or len(rows)
+        for r in rows:
+            shares[(path, r.op_class)] = ms * ((r.bytes or 1) / total if sum(r.bytes for r in rows) else 1 / len(rows))
+    return shares
+
+
 def layer_rows(p: ModelProfile) -> list[dict[str, Any]]:
     if p.count is None:
         return []
     total = p.count.macs or 1
+    times = layer_latency_ms(p)
+    total_ms = sum(times.values())
+    lt = p.layer_times
     rows = []
     for layer in p.count.layers:
         row: dict[str, Any] = dict.fromkeys(LAYER_COLUMNS)
@@ -59,6 +104,10 @@ def layer_rows(p: ModelProfile) -> list[dict[str, Any]]:
             intensity=layer.intensity,
             share_macs=layer.macs / total,
         )
+        if lt is not None:
+            ms = times.get((layer.layer, layer.op_class), 0.0)
+            row.update(backend=lt.backend, device=lt.device, threads=lt.threads, latency_ms=ms,
+                       share_latency=ms / total_ms if total_ms else None)  # fmt: skip
         rows.append(row)
     return rows
 

@@ -84,7 +84,51 @@ def render_compare(result: CompareResult) -> Group:
         "other ops = norms, activations, pooling, elementwise. Ratios are to the first model.",
         style="dim",
     )
-    return Group(table, notes)
+    parts = [table, notes]
+    gap = _gap_table(result)
+    if gap is not None:
+        parts.extend(gap)
+    if result.interrupted:
+        parts.append(Text("interrupted: only the models above finished", style="yellow"))
+    return Group(*parts)
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}" if value < 100 else f"{value:,.0f}"
+
+
+def _gap_table(result: CompareResult) -> list | None:
+    """Latency beside MACs per backend: the FLOPs-vs-latency gap, as ratios to the first model."""
+    rows = [r for p in result.profiles for r in p.model_rows() if r.get("backend")]
+    if not rows:
+        return None
+    table = Table(title="latency: the gap between MACs and time", title_justify="left")
+    for col in ("model", "backend", "device", "threads", "latency ms", "IQR ms", "p90 ms", "runs",
+                "GMAC/s", "MACs ×", "latency ×"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("model", "backend", "device") else "right", no_wrap=True)
+    first: dict[str, dict] = {}
+    lines: list[Text] = []
+    for r in rows:
+        if r.get("error"):
+            table.add_row(r["model"], r["backend"], r.get("device") or "", "", Text(f"error: {r['error']}", style="red"))
+            continue
+        base = first.setdefault(r["backend"], r)
+        lat_ratio = r["latency_ms"] / base["latency_ms"] if base["latency_ms"] else None
+        mac_ratio = r["macs"] / base["macs"] if base["macs"] else None
+        table.add_row(
+            r["model"], r["backend"], r["device"], str(r["threads"]), _ms(r["latency_ms"]),
+            _ms(r["latency_iqr_ms"]), _ms(r["latency_p90_ms"]), str(r["runs"]),
+            f"{r['gmacs_per_s']:.1f}" if r.get("gmacs_per_s") else "",
+            ratio(r["macs"], base["macs"]), ratio(r["latency_ms"], base["latency_ms"]),
+        )  # fmt: skip
+        if r is not base and lat_ratio and mac_ratio:
+            lines.append(
+                Text(f"{r['model']} vs {base['model']} on {r['backend']}: {mac_ratio:.1f}x the MACs, "
+                     f"{lat_ratio:.1f}x the latency")  # fmt: skip
+            )
+        if r.get("warnings"):
+            lines.append(Text(f"{r['model']} ({r['backend']}): {r['warnings']}", style="yellow"))
+    return [table, *lines]
 
 
 def render_profile(result: ProfileResult) -> Group:
@@ -94,6 +138,16 @@ def render_profile(result: ProfileResult) -> Group:
     summary = Table(title=f"effprof profile: {p.model}", title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column(justify="right")
+    timed = p.layer_times is not None
+    rows_by_class: dict[str, float] = {}
+    layer_ms: dict[tuple[str, str], float] = {}
+    if timed:
+        from effprof.reports.frame import layer_latency_ms
+
+        layer_ms = layer_latency_ms(p)
+        for (_, op_class), ms in layer_ms.items():
+            rows_by_class[op_class] = rows_by_class.get(op_class, 0.0) + ms
+    total_ms = sum(rows_by_class.values())
     for key, value in (
         ("input", "x".join(map(str, p.input_shape))),
         ("source", p.source),
@@ -106,26 +160,44 @@ def render_profile(result: ProfileResult) -> Group:
         ("weights", si(c.weight_bytes, "B")),
     ):
         summary.add_row(key, value)
+    for m in p.measurements:
+        gmacs = c.macs / (m.median_ms / 1e3) / 1e9 if m.median_ms else 0
+        summary.add_row(
+            f"latency, {m.backend} ({m.device}, {m.threads} threads)",
+            f"{_ms(m.median_ms)} ms  (IQR {_ms(m.iqr_ms)}, p90 {_ms(m.p90_ms)}, {m.runs} runs, {gmacs:.1f} GMAC/s)",
+        )
+    for backend, message in p.latency_errors.items():
+        summary.add_row(f"latency, {backend}", Text(f"error: {message}", style="red"))
 
     by_class = Table(title="by op class", title_justify="left")
-    for col in ("op class", "layers", "params", "% params", "MACs", "% MACs", "other ops"):
+    time_cols = ("ms", "% time", "time/MACs") if timed else ()
+    for col in ("op class", "layers", "params", "% params", "MACs", "% MACs", "other ops", *time_cols):
         by_class.add_column(col, justify="left" if col == "op class" else "right")
     for op_class, v in sorted(c.by_op_class().items(), key=lambda kv: -kv[1]["macs"]):
+        share_macs = v["macs"] / c.macs if c.macs else 0.0
+        extra = ()
+        if timed:
+            share_time = rows_by_class.get(op_class, 0.0) / total_ms if total_ms else 0.0
+            extra = (_ms(rows_by_class.get(op_class, 0.0)), f"{100 * share_time:.1f}",
+                     f"{share_time / share_macs:.1f}x" if share_macs else "")  # fmt: skip
         by_class.add_row(
             op_class,
             str(v["layers"]),
             si(v["params"]),
             f"{100 * v['params'] / c.params:.1f}" if c.params else "",
             si(v["macs"]),
-            f"{100 * v['macs'] / c.macs:.1f}" if c.macs else "",
+            f"{100 * share_macs:.1f}",
             si(v["other_ops"]),
+            *extra,
         )
 
-    top = sorted(c.layers, key=lambda r: -r.macs)[: result.top_layers]
-    layers = Table(title=f"top {len(top)} layers by MACs", title_justify="left")
-    for col in ("layer", "type", "op class", "output", "params", "MACs", "% MACs", "MACs/byte"):
+    key = (lambda r: -layer_ms.get((r.layer, r.op_class), 0.0)) if timed else (lambda r: -r.macs)
+    top = sorted(c.layers, key=key)[: result.top_layers]
+    layers = Table(title=f"top {len(top)} layers by {'measured time' if timed else 'MACs'}", title_justify="left")
+    for col in ("layer", "type", "op class", "output", "params", "MACs", "% MACs", "MACs/byte", *time_cols[:2]):
         layers.add_column(col, justify="left" if col in ("layer", "type", "op class", "output") else "right")
     for r in top:
+        ms = layer_ms.get((r.layer, r.op_class), 0.0)
         layers.add_row(
             r.layer or "(root)",
             r.type,
@@ -135,8 +207,16 @@ def render_profile(result: ProfileResult) -> Group:
             si(r.macs),
             f"{100 * r.macs / c.macs:.1f}" if c.macs else "",
             f"{r.intensity:.1f}",
+            *((_ms(ms), f"{100 * ms / total_ms:.1f}" if total_ms else "") if timed else ()),
         )
     parts = [summary, by_class, layers]
+    if timed:
+        lt = p.layer_times
+        parts.append(Text(
+            f"time per layer: torch.profiler/ORT profiling on {lt.backend}, {lt.iterations} profiled forwards; "
+            "% time is each op class's share of the attributed time. time/MACs > 1x: slower than its MACs predict.",
+            style="dim",
+        ))  # fmt: skip
     if c.unsupported:
         missed = ", ".join(f"{op} x{n}" for op, n in c.unsupported.most_common())
         parts.append(Text(f"not counted (no formula): {missed}", style="yellow"))

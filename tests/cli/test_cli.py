@@ -55,12 +55,45 @@ def test_profile_layers_csv(tmp_path):
     out = tmp_path / "mnv1.csv"
     result = run("profile", "mobilenet_v1(width=0.5)", "-r", "160", "--layers", "20", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "top 20 layers by MACs" in result.output
-    assert "conv_depthwise" in result.output
+    assert "top 20 layers by measured time" in result.output
+    assert "conv_depthwise" in result.output and "% time" in result.output
     df = pd.read_csv(out)
     assert df.macs.sum() == 76524800  # the paper's 0.50 MobileNet-160: 76 M mult-adds (Table 7)
     assert df.share_macs.sum() == pytest.approx(1.0)
+    assert df.share_latency.sum() == pytest.approx(1.0)
+    assert set(df.backend) == {"eager"}
     assert set(df.op_class) >= {"conv_dense", "conv_depthwise", "conv_pointwise", "linear", "norm", "activation"}
+
+
+def test_profile_count_only():
+    result = run("profile", "resnet18", "--backend", "none", "--layers", "3")
+    assert result.exit_code == 0, result.output
+    assert "top 3 layers by MACs" in result.output and "latency" not in result.output
+
+
+def test_compare_with_latency_writes_gap_files(tmp_path):
+    csv, png = tmp_path / "gap.csv", tmp_path / "gap.png"
+    result = run(
+        "compare", "mobilenet_v1_025", "mobilenet_v1_050", "-r", "96", "--backend", "eager,onnxruntime",
+        "--threads", "1", "--budget-s", "0.1", "-o", str(csv), "-o", str(png),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "x the MACs" in result.output and "x the latency" in result.output
+    df = pd.read_csv(csv)
+    assert sorted(df.backend) == ["eager", "eager", "onnxruntime", "onnxruntime"]
+    assert (df.latency_ms > 0).all() and (df.gmacs_per_s > 0).all()
+    assert df.parity_max_abs_diff.dropna().max() < 1e-3
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cuda_without_gpu_is_a_one_line_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    result = run("profile", "resnet18", "--device", "cuda")
+    assert result.exit_code == 2 and "no CUDA device" in result.output
+    assert result.output.strip().count("\n") == 0
 
 
 def test_list_and_wildcards():
@@ -82,6 +115,7 @@ def test_list_and_wildcards():
         (("profile", "resnet18", "-b", "0"), "--batch must be a positive integer"),
         (("profile", "vit_b_16", "-r", "225"), "divisible by 16"),
         (("profile", "resnet18", "-o", "out.xlsx"), "unknown suffix '.xlsx'"),
+        (("profile", "resnet18", "--backend", "tensorrt"), "unknown backend"),
         (("compare", "resnet18", "nonexistent_model"), "unknown model 'nonexistent_model'"),
     ],
 )
@@ -120,7 +154,7 @@ def test_python_dash_m_effprof():
 @pytest.mark.parametrize(("command", "suffix"), [("compare", ".png"), ("compare", ".svg"), ("profile", ".png")])
 def test_plots_are_written(tmp_path, command, suffix):
     out = tmp_path / f"plot{suffix}"
-    models = ("mobilenet_v2", "resnet18") if command == "compare" else ("mobilenet_v2",)
+    models = ("mobilenet_v2", "resnet18") if command == "compare" else ("mobilenet_v1_025", "-r", "96")
     result = run(command, *models, "-o", str(out))
     assert result.exit_code == 0, result.output
     head = out.read_bytes()[:64]
