@@ -1,0 +1,198 @@
+"""Lecture commands: ``formulas``, ``sweep``, ``scale`` and ``explain`` (thin: parse, call, render).
+
+``register(app)`` adds them to effprof's Typer app; it is idempotent, so tests may call it on an app
+that already has them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from effprof.cli import Batch, Outputs, _progress, _write, err, handle_errors, out
+from effprof.errors import EffprofError
+
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+@handle_errors
+def formulas(
+    checks: Annotated[
+        list[str] | None,
+        typer.Argument(help="Checks to run (default: all): dwconv, mobilenet_v1, se, vit, ..."),
+    ] = None,
+    fvcore: Annotated[
+        bool, typer.Option("--fvcore/--no-fvcore", help="Also count single modules with fvcore.")
+    ] = True,
+    output: Outputs = None,
+) -> None:
+    """Check each lecture formula against counts on real modules and models; exit 1 if any check fails."""
+    import pandas as pd
+
+    from effprof.formulas.checks import resolve_checks, run_checks
+    from effprof.lecture.render import render_checks
+    from effprof.reports.meta import run_meta
+    from effprof.reports.writers import check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    selected = resolve_checks(checks)
+    with _progress(len(selected)) as bar:
+        task = bar.add_task("checking", total=len(selected))
+        rows = run_checks([c.name for c in selected], fvcore=fvcore, on_check=lambda _: bar.advance(task))
+    out.print(render_checks(rows, {c.name: c.title for c in selected}))
+    _write(outputs, pd.DataFrame([r.as_dict() for r in rows]), run_meta(command="formulas"))
+    failed = [r for r in rows if r.passed is False]
+    if failed:
+        names = ", ".join(dict.fromkeys(f"{r.check}: {r.quantity}" for r in failed))
+        err.print(f"[red]error:[/red] {len(failed)} of {len(rows)} checks failed: {names}")
+        raise typer.Exit(1)
+
+
+@handle_errors
+def sweep(
+    model: Annotated[str, typer.Argument(help="Model spec: NAME, tv:NAME, timm:NAME, NAME(k=v).")],
+    resolution: Annotated[
+        str | None,
+        typer.Option(
+            "--resolution",
+            "-r",
+            help="Comma-separated resolutions to sweep, e.g. 128,160,224,320; "
+            "with --width, one resolution for every width.",
+        ),
+    ] = None,  # fmt: skip
+    width: Annotated[
+        str | None,
+        typer.Option(
+            "--width",
+            "-w",
+            help="Comma-separated width multipliers, e.g. 0.25,0.5,1.0 (models whose "
+            "factory takes width or width_mult).",
+        ),
+    ] = None,  # fmt: skip
+    batch: Batch = 1,
+    output: Outputs = None,
+) -> None:
+    """Count one model over resolutions or widths; fit the growth exponent of its MACs (log-log)."""
+    from effprof.lecture.sweep import parse_values, plot_sweep
+    from effprof.lecture.sweep import sweep as run_sweep
+    from effprof.reports.meta import run_meta
+    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs, TABLE_SUFFIXES + PLOT_SUFFIXES)
+    if width is None and resolution is None:
+        raise EffprofError("sweep needs --resolution 128,160,224 or --width 0.25,0.5,1.0")
+    if width is not None:
+        widths = parse_values(width, "--width", float)
+        single = _single_resolution(resolution)
+        total = len(widths)
+        kwargs = {"widths": widths, "resolution": single}
+    else:
+        resolutions = parse_values(resolution, "--resolution", int)
+        total = len(resolutions)
+        kwargs = {"resolutions": resolutions}
+    with _progress(total) as bar:
+        task = bar.add_task("counting", total=total)
+        result = run_sweep(model, batch=batch, on_point=lambda _: bar.advance(task), **kwargs)
+    out.print(result)
+    meta = run_meta(command="sweep", model=model, axis=result.axis)
+    tables = [p for p in outputs if p.suffix.lower() not in PLOT_SUFFIXES]
+    _write(tables, result.to_pandas(), meta, {"fits": result.fits_table()})
+    for path in (p for p in outputs if p.suffix.lower() in PLOT_SUFFIXES):
+        plot_sweep(result, path)
+        err.print(f"wrote {path}", style="dim")
+    if result.failed:
+        points = ", ".join(str(r[result.axis]) for r in result.failed)
+        err.print(
+            f"[red]error:[/red] {len(result.failed)} of {len(result.rows)} points failed ({result.axis} {points})"
+        )
+        raise typer.Exit(2)
+
+
+def _single_resolution(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise EffprofError(
+            "with --width, --resolution takes one resolution (the sweep is over width)"
+        ) from None
+    if value <= 0:
+        raise EffprofError(f"--resolution must be a positive integer, got {value}")
+    return value
+
+
+@handle_errors
+def scale(output: Outputs = None) -> None:
+    """EfficientNet B0-B7: released depth/width/resolution, params and MACs vs B0, next to 2^phi and the literal rule."""
+    import pandas as pd
+
+    from effprof.lecture.render import render_scale
+    from effprof.lecture.scale import scale_table
+    from effprof.reports.meta import run_meta
+    from effprof.reports.writers import check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    with _progress(8) as bar:
+        task = bar.add_task("counting", total=8)
+        rows = scale_table(on_row=lambda _: bar.advance(task))
+    out.print(render_scale(rows))
+    _write(outputs, pd.DataFrame(rows), run_meta(command="scale"))
+
+
+def _opt(flag: str, help_text: str, *short: str, kind: type = int):
+    return Annotated[kind | None, typer.Option(flag, *short, help=help_text, show_default=False)]
+
+
+@handle_errors
+def explain(
+    topic: Annotated[
+        str, typer.Argument(help="dwconv, inverted-residual, se, compound-scaling, vit, swin, ghost, shuffle")
+    ],
+    cin: _opt("--cin", "Input channels.") = None,
+    cout: _opt("--cout", "Output channels.") = None,
+    kernel: _opt("--kernel", "Kernel size (ghost: the primary conv's).", "-k") = None,
+    size: _opt("--size", "Feature-map side in pixels (vit: the image side).") = None,
+    expansion: _opt("--expansion", "Inverted-residual expansion e.") = None,
+    reduction: _opt("--reduction", "SE reduction r.") = None,
+    phi: _opt("--phi", "Compound-scaling coefficient φ.", kind=float) = None,
+    patch: _opt("--patch", "ViT patch size.") = None,
+    window: _opt("--window", "Swin window size M.") = None,
+    dim: _opt("--dim", "Token width d (vit, swin).") = None,
+    ratio: _opt("--ratio", "Ghost ratio s.") = None,
+    dw_size: _opt("--dw-size", "Ghost cheap-op kernel d.") = None,
+    groups: _opt("--groups", "Group-conv groups g.") = None,
+) -> None:
+    """A lecture derivation with your numbers, next to a count on a real module. Options default per topic."""
+    from effprof.lecture.explain import explain as run_explain
+
+    result = run_explain(
+        topic, cin=cin, cout=cout, kernel=kernel, size=size, expansion=expansion, reduction=reduction, phi=phi,
+        patch=patch, window=window, dim=dim, ratio=ratio, dw_size=dw_size, groups=groups,
+    )  # fmt: skip
+    out.print(result)
+    if any(r.passed is False for r in result.rows):
+        err.print("[red]error:[/red] a formula disagrees with the count on this configuration")
+        raise typer.Exit(1)
+
+
+COMMANDS = (
+    ("formulas", formulas, "Examples:  effprof formulas  •  effprof formulas dwconv se  •  effprof formulas -o checks.md"),
+    ("sweep", sweep, "Examples:  effprof sweep vit_b_16 -r 224,320,448  •  effprof sweep swin_t -r 224,448,672 "
+     "-o sweep.png  •  effprof sweep mobilenet_v1 --width 0.25,0.5,1.0"),
+    ("scale", scale, "Examples:  effprof scale  •  effprof scale -o scale.csv"),
+    ("explain", explain, "Examples:  effprof explain dwconv --cin 256 --cout 256 -k 3 --size 56  •  "
+     "effprof explain inverted-residual --expansion 6  •  effprof explain vit --patch 16 --size 384"),
+)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Add the lecture commands to ``app``; a command already registered under its name is left alone."""
+    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
+    for name, command, epilog in COMMANDS:
+        if name not in present:
+            app.command(name, epilog=epilog)(command)
