@@ -36,12 +36,18 @@ class BuiltModel:
     spec: ModelSpec | None = None
 
     def rebuild(self, device: str) -> nn.Module:
-        """A fresh instance on ``device`` (random init): timing needs real tensors, counting needs none."""
+        """A fresh instance on ``device``: timing needs real tensors, counting needs none.
+
+        The random init is seeded, so the same spec gets the same weights on every run and the
+        ONNX export cache (keyed by a hash of the weights) hits across runs.
+        """
         if self.spec is None:
             if device == "meta":
                 return self.module
             return self.module.to(device)
-        return build_model(self.spec, resolution=self.input_shape[-1], batch=self.input_shape[0], device=device).module
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return build_model(self.spec, resolution=self.input_shape[-1], batch=self.input_shape[0], device=device).module
 
 
 def _check_positive(what: str, value: int | None) -> None:

@@ -78,3 +78,10 @@ def test_bad_input_is_one_line_effprof_error(spec, kwargs, message):
     with pytest.raises(EffprofError, match=message) as info:
         build_model(spec, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_rebuild_is_deterministic_so_export_caches_hit():
+    b = build_model("mobilenet_v1_025")
+    first, second = b.rebuild("cpu"), b.rebuild("cpu")
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), second.parameters(), strict=True))
+    assert not all(p.is_meta for p in first.parameters())
