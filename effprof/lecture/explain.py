@@ -142,8 +142,8 @@ def _compound(phi: float) -> Explanation:
     rows = [
         CheckRow("compound_scaling", "literal model: MACs / MACs(φ=0)", "d·w²·r² = (1.2·1.1²·1.15²)^φ",
                  f"φ={phi:g}: d={d:.2f} w={w:.2f} {res} px", predicted=lf.compound_flops_ratio(phi),
-                 counted=literal / base, tolerance=checks.COMPOUND_STEP_TOLERANCE,
-                 note="ceil(depth) and channels rounded to 8 overshoot at small φ"),
+                 counted=literal / base, tolerance=checks.compound_step_tolerance(phi),
+                 note=checks.compound_step_note(phi)),
         CheckRow("compound_scaling", "literal model: MACs / MACs(φ=0)", "2^φ", f"φ={phi:g}", predicted=2.0**phi,
                  counted=literal / base, tolerance=None, note="the paper's ≈ 2^φ, shown"),
     ]  # fmt: skip

@@ -87,8 +87,9 @@ def test_se_on_random_configs(sq, r, size):
 @given(c=st.integers(1, 64), m=st.integers(1, 16), k=st.sampled_from([1, 3, 5]), s=st.integers(2, 4),
        d=st.sampled_from([1, 3, 5]), size=st.integers(1, 24))  # fmt: skip
 def test_ghost_on_random_configs(c, m, k, s, d, size):
-    rows = checks.ghost([(c, m * s, k, s, d, size)], fvcore=False)
-    _assert_all_pass([r for r in rows if r.quantity != "speed-up ≈ s"])  # "≈ s" holds only for c >> s
+    _assert_all_pass(
+        checks.ghost([(c, m * s, k, s, d, size)], fvcore=False)
+    )  # "≈ s" judged only where it holds
 
 
 @FEW
@@ -104,22 +105,19 @@ def test_mobilenet_v1_closed_form_on_random_width_and_resolution(alpha, res):
     _assert_all_pass([r for r in rows if r.quantity == "MACs, whole model"])
 
 
-def _exact(rows):
-    return [r for r in rows if r.counted_by != "fit"]
-
-
 @settings(max_examples=4, deadline=None)
 @given(patches=st.lists(st.integers(2, 30), min_size=2, max_size=2, unique=True))
-def test_vit_formulas_on_random_resolutions(patches):
-    # exact at any resolution; the growth exponents are asymptotic (N >> 1), checked below
-    _assert_all_pass(_exact(checks.vit(models=["vit_ti_16"], resolutions=[16 * p for p in patches])))
+def test_vit_on_random_resolutions(patches):
+    # exact at any resolution; the growth exponents are judged once N >= 100 tokens (asymptotic claims)
+    _assert_all_pass(checks.vit(models=["vit_ti_16"], resolutions=[16 * p for p in patches]))
 
 
 @settings(max_examples=4, deadline=None)
 @given(sides=st.lists(st.integers(2, 24), min_size=2, max_size=2, unique=True))
-def test_swin_formula_on_random_resolutions(sides):
-    # multiples of 32 keep every stage's side whole; padding to the window is part of the formula
-    _assert_all_pass(_exact(checks.swin(resolutions=[32 * s for s in sides])))
+def test_swin_on_random_resolutions(sides):
+    # multiples of 32 keep every stage's side whole; padding to the window is part of the formula,
+    # and the exponent is judged only where no stage is padded
+    _assert_all_pass(checks.swin(resolutions=[32 * s for s in sides]))
 
 
 @pytest.mark.parametrize("resolutions", [(224, 672), (448, 672)])
@@ -130,11 +128,13 @@ def test_growth_exponents_where_their_conditions_hold(resolutions):
 
 
 def test_growth_exponents_are_asymptotic_claims():
-    # at 64/80 px a ViT-Ti has 16/25 tokens: the class token pulls the exponent to 1.90, outside 2%
+    # at 64/80 px a ViT-Ti has 16/25 tokens: the class token pulls the exponent to 1.90, outside 2%,
+    # so the row is shown and not judged
     exponent = next(
         r for r in checks.vit(models=["vit_ti_16"], resolutions=[64, 80]) if "attention MACs ∝" in r.quantity
     )
-    assert exponent.counted == pytest.approx(1.904, abs=0.001) and exponent.passed is False
+    assert exponent.counted == pytest.approx(1.904, abs=0.001)
+    assert exponent.rel_error > 0.02 and exponent.passed is None
 
 
 def test_fvcore_is_left_out_for_modules_too_big_to_run():
