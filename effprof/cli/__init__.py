@@ -224,6 +224,11 @@ def compare(
         raise typer.Exit(max(p.exit_code for p in result.failed) or 1)
 
 
+from effprof.cli.lecture import register as _register_lecture  # noqa: E402  (uses _write, _progress above)
+
+_register_lecture(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="effprof")

@@ -157,7 +157,10 @@ def build_model(
     cfg: ModelCfg | None = None
     if spec.kind == "registry":
         cfg = get_model_cfg(spec.name)
-        res = resolution or cfg.resolution
+        try:
+            res = resolution or cfg.default_resolution(kwargs)
+        except (TypeError, ValueError):  # a bad keyword value: let the factory say what is wrong
+            res = cfg.resolution
         if res % cfg.resolution_multiple:
             lower = res // cfg.resolution_multiple * cfg.resolution_multiple
             raise EffprofError(

@@ -63,9 +63,10 @@ def default_resolution(phi: float) -> int:
     family="EfficientNet", source="effprof",
     paper=PaperRef(5.3e6, 0.39e9, 224, "Tan & Le 2019, EfficientNet, Eq. 3 and Table 2",
                    note="phi = 0 is B0; other phi follow d = 1.2^phi, w = 1.1^phi, r = 1.15^phi literally"),
+    resolution_fn=lambda kwargs: default_resolution(kwargs.get("phi", 0)),
 )  # fmt: skip
 def efficientnet(phi: float = 0, **kwargs) -> nn.Module:
-    """EfficientNet scaled by the literal compound rule, d=1.2^phi w=1.1^phi r=1.15^phi; -r defaults to 224 (pass round(224*1.15^phi))"""
+    """EfficientNet scaled by the literal compound rule, d=1.2^phi w=1.1^phi r=1.15^phi; -r defaults to round(224*1.15^phi)"""
     if not phi >= 0:
         raise ValueError(f"phi must be >= 0, got {phi}")
     depth, width, _ = compound_coefficients(phi)

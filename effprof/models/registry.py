@@ -9,6 +9,7 @@ import difflib
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from torch import nn
 
@@ -43,6 +44,12 @@ class ModelCfg:
     #: torchvision weights enum name whose metadata (num_params, _ops) is the reference
     torchvision_name: str | None = None
     description: str = ""
+    #: default resolution as a function of the spec's keywords (efficientnet(phi=3) -> 341)
+    resolution_fn: Callable[[dict[str, Any]], int] | None = field(default=None, repr=False)
+
+    def default_resolution(self, kwargs: dict[str, Any]) -> int:
+        """The input side this model is built for, given the keywords of its spec."""
+        return self.resolution_fn(kwargs) if self.resolution_fn else self.resolution
 
 
 _REGISTRY: dict[str, ModelCfg] = {}
@@ -58,6 +65,7 @@ def register_model(
     resolution_kwarg: str | None = None,
     torchvision_name: str | None = None,
     name: str | None = None,
+    resolution_fn: Callable[[dict[str, Any]], int] | None = None,
 ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
     """Decorator: register a factory returning an nn.Module (built without weights)."""
 
@@ -77,6 +85,7 @@ def register_model(
             resolution_kwarg=resolution_kwarg,
             torchvision_name=torchvision_name,
             description=doc[0] if doc else "",
+            resolution_fn=resolution_fn,
         )
         return factory
 

@@ -85,3 +85,11 @@ def test_rebuild_is_deterministic_so_export_caches_hit():
     first, second = b.rebuild("cpu"), b.rebuild("cpu")
     assert all(torch.equal(p, q) for p, q in zip(first.parameters(), second.parameters(), strict=True))
     assert not all(p.is_meta for p in first.parameters())
+
+
+def test_compound_scaled_model_defaults_to_its_own_resolution():
+    assert build_model("efficientnet(phi=3)").input_shape == (1, 3, 341, 341)
+    assert build_model("efficientnet").input_shape == (1, 3, 224, 224)
+    assert build_model("efficientnet(phi=3)", resolution=300).input_shape[-1] == 300
+    with pytest.raises(EffprofError, match="phi must be >= 0"):
+        build_model("efficientnet(phi=-1)")
