@@ -174,7 +174,8 @@ def count_fvcore(model: nn.Module, input_shape: tuple[int, ...], *, completed: b
         raise EffprofError(
             f"fvcore is not installed ({exc}); `pip install fvcore` to compare with it"
         ) from None
-    run_model = on_device(model, "cpu") if any(p.is_meta for p in model.parameters()) else model
+    is_meta = any(t.is_meta for t in [*model.parameters(), *model.buffers()])
+    run_model = on_device(model, "cpu") if is_meta else model
     x = torch.zeros(input_shape, device=model_device(run_model))
     label = type(run_model).__name__
     matmul = _MatmulCheck(completed)

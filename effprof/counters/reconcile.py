@@ -194,20 +194,28 @@ class Reconciliation:
         return lines
 
     def to_rows(self, *, only_disagreements: bool = False) -> list[dict]:
-        """One dict per module: layer, type, macs (reference), macs_<counter>, diff_pct_<counter>, reason."""
+        """One dict per module any counter charged MACs to.
+
+        Keys: layer, type, macs (the reference's), macs_<counter> and diff_pct_<counter> per other
+        counter, diff_pct (the largest of those, signed) and reason ("; "-joined, "" when all agree).
+        """
         by_layer: dict[str, list[Disagreement]] = {}
         for d in self.disagreements:
             by_layer.setdefault(d.layer, []).append(d)
         rows = []
         for path, figures in self.by_module.items():
-            if only_disagreements and path not in by_layer:
+            if (only_disagreements and path not in by_layer) or not any(figures.values()):
                 continue
             ref = figures.get(self.reference, 0)
             row: dict = {"layer": path, "type": self.types.get(path, "?"), "macs": ref}
+            diffs = []
             for name in self.counters:
                 if name != self.reference:
                     row[f"macs_{name}"] = figures.get(name, 0)
                     row[f"diff_pct_{name}"] = _diff_pct(figures.get(name, 0), ref)
+                    diffs.append(row[f"diff_pct_{name}"])
+            # the largest disagreement of any counter, signed: one column for a compact table
+            row["diff_pct"] = max(diffs, key=abs, default=0.0)
             row["reason"] = "; ".join(f"{d.reason}" for d in by_layer.get(path, []))
             rows.append(row)
         return rows

@@ -144,9 +144,8 @@ def layers_from(
                     rows[key] = LayerCount(
                         path, type(module).__name__ if module is not None else "?", op_class, params=params
                     )
+                # calls stay 0: fvcore and FlopCounterMode report totals per op, not per call
                 setattr(rows[key], column, getattr(rows[key], column) + int(value))
-                if column == "macs":
-                    rows[key].calls += 1
     return list(rows.values())
 
 

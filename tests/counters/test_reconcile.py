@@ -59,6 +59,7 @@ def test_agreement_has_no_disagreements_and_full_coverage():
         "macs": 100,
         "macs_fvcore": 100,
         "diff_pct_fvcore": 0.0,
+        "diff_pct": 0.0,
         "reason": "",
     }
 
