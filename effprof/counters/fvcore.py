@@ -175,13 +175,15 @@ def count_fvcore(model: nn.Module, input_shape: tuple[int, ...], *, completed: b
             f"fvcore is not installed ({exc}); `pip install fvcore` to compare with it"
         ) from None
     is_meta = any(t.is_meta for t in [*model.parameters(), *model.buffers()])
-    run_model = on_device(model, "cpu") if is_meta else model
-    x = torch.zeros(input_shape, device=model_device(run_model))
-    label = type(run_model).__name__
+    label = type(model).__name__
     matmul = _MatmulCheck(completed)
     try:
-        with _quiet(), counting_mode(run_model, grad=False):
-            flops, acts = _analyses(run_model, x, completed, matmul)
+        # outside inference mode, copies included (see counting_mode)
+        with torch.inference_mode(False), _quiet():
+            run_model = on_device(model, "cpu") if is_meta else model
+            x = torch.zeros(input_shape, device=model_device(run_model))
+            with counting_mode(run_model, grad=False):
+                flops, acts = _analyses(run_model, x, completed, matmul)
     except EffprofError:
         raise
     except Exception as exc:  # the model's or the tracer's own complaint, kept in one line

@@ -57,8 +57,12 @@ _FOLDABLE = frozenset(
 )  # fmt: skip
 #: ops whose outputs are activations in fvcore's / RegNet's convention
 _MAC_OUTPUT_OPS = frozenset(
-    {"convolution", "_convolution", "addmm", "mm", "bmm", "baddbmm", "matmul", "mv", "dot", "einsum"}
-)
+    {
+        "convolution", "_convolution", "addmm", "mm", "bmm", "baddbmm", "matmul", "mv", "dot", "einsum",
+        # composite spellings, seen when a model's weights are inference tensors
+        "conv1d", "conv2d", "conv3d", "linear",
+    }
+)  # fmt: skip
 
 
 @dataclass
@@ -201,6 +205,11 @@ def peak_activation_bytes(
     Runs on a meta copy (the caller's module is untouched). Raises EffprofError when the model
     rejects the input shape.
     """
+    with torch.inference_mode(False):  # the meta copy must hold normal tensors (see counting_mode)
+        return _peak(model, tuple(input_shape), inplace)
+
+
+def _peak(model: nn.Module, input_shape: tuple[int, ...], inplace: bool) -> MemoryEstimate:
     model = to_meta(model)
     paths: dict[int, str] = {}
     for path, module in model.named_modules():

@@ -49,13 +49,17 @@ FLOPS_PER_MAC = 2  # FlopCounterMode's unit
 
 @contextlib.contextmanager
 def counting_mode(model: nn.Module, *, grad: bool) -> Iterator[None]:
-    """eval() for the count, the MHA fast path off, autograd as asked; all restored afterwards."""
+    """eval() for the count, the MHA fast path off, autograd as asked; all restored afterwards.
+
+    Inference mode is lifted too: under it the dispatcher hands composite ops (``conv2d``,
+    ``linear``) to dispatch modes undecomposed, so the ops seen would depend on the caller's mode.
+    """
     training = {m: m.training for m in model.modules()}
     fastpath = torch.backends.mha.get_fastpath_enabled()
     model.eval()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
-        with torch.set_grad_enabled(grad):
+        with torch.inference_mode(False), torch.set_grad_enabled(grad):
             yield
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
@@ -231,6 +235,13 @@ def count_torch(
     FlopCounterMode on CPU would (missing the CPU attention kernel unless ``completed``). The
     caller's module is not modified. Raises EffprofError when the model rejects the input shape.
     """
+    with torch.inference_mode(False):  # copies made here must be normal tensors (see counting_mode)
+        return _count_torch(model, tuple(input_shape), completed, device)
+
+
+def _count_torch(
+    model: nn.Module, input_shape: tuple[int, ...], completed: bool, device: str
+) -> OpCountResult:
     run_model = on_device(model, device)
     root_name = type(run_model).__name__
     counter = FlopCounterMode(display=False, custom_mapping=completion_mapping() if completed else None)

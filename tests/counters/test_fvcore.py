@@ -120,3 +120,9 @@ def test_cpu_model_used_in_place_and_restored():
 def test_bad_shape_is_effprof_error():
     with pytest.raises(EffprofError, match="fvcore cannot trace"):
         count_fvcore(Block(), (1, 4, 8, 8))
+
+
+def test_model_built_under_inference_mode():
+    with torch.inference_mode():
+        model = Block()
+        assert count_fvcore(model, SHAPE).macs == count_fvcore(Block(), SHAPE).macs

@@ -93,3 +93,16 @@ def test_real_model_is_fast_and_finds_peak_in_early_layers():
     assert est.peak_module.startswith("features.")
     assert 0 < est.peak_held_bytes < est.peak_bytes < 16 * 2**20
     assert torch.backends.mha.get_fastpath_enabled()
+
+
+def test_same_answer_under_inference_mode():
+    # Under inference mode the dispatcher hands conv2d/linear to dispatch modes undecomposed.
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(288, 10))
+    shape = (1, 3, 8, 8)
+    plain = peak_activation_bytes(model, shape)
+    with torch.inference_mode():
+        inside = peak_activation_bytes(model, shape)
+        built_inside = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(288, 10))
+        weights_inside = peak_activation_bytes(built_inside, shape)
+    assert (inside.peak_bytes, inside.mac_output_elements) == (plain.peak_bytes, plain.mac_output_elements)
+    assert weights_inside.mac_output_elements == plain.mac_output_elements == 288 + 10

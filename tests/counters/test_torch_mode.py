@@ -120,3 +120,10 @@ def test_mha_fast_path_is_off_even_under_no_grad():
 def test_bad_shape_is_effprof_error():
     with pytest.raises(EffprofError, match="FlopCounterMode cannot run Net"):
         count_torch(Net(), (1, 4, 6, 6))
+
+
+def test_model_built_under_inference_mode():
+    with torch.inference_mode():
+        model = Net()  # its weights are inference tensors
+        assert count_torch(model, SHAPE).macs == count_torch(Net(), SHAPE).macs
+        assert count_torch(model, SHAPE, device="cpu").macs == count_torch(Net(), SHAPE).macs
