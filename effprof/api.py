@@ -41,6 +41,23 @@ class ModelProfile:
     latency_errors: dict[str, str] = field(default_factory=dict)
     #: measured time per module (exclusive), from the first backend that attributes time per layer
     layer_times: LayerTimes | None = None
+    #: the other counters' stock answers (fvcore, torch), and any that failed
+    counts: dict[str, CountResult] = field(default_factory=dict)
+    counter_errors: dict[str, str] = field(default_factory=dict)
+
+    def reconcile(self, *, completed: bool = False):
+        """Where the counters disagree per layer and why (effprof.counters.reconcile).
+
+        ``completed`` reconciles the effprof-completed counters instead of the stock ones.
+        """
+        from effprof.counters.reconcile import reconcile
+
+        if self.count is None:
+            raise EffprofError(f"{self.model}: nothing was counted, so there is nothing to reconcile")
+        others = {name: c for name, c in self.counts.items() if name.endswith("+effprof") == completed}
+        if not others:
+            raise EffprofError(f"{self.model}: reconciling needs fvcore or torch counts (--counters analytic,fvcore,torch)")
+        return reconcile({"analytic": self.count, **others})
 
     def model_rows(self) -> list[dict[str, Any]]:
         """Model-level rows (DESIGN.md columns): one per backend, or one when nothing was timed."""
@@ -58,6 +75,11 @@ class ProfileResult:
     profile: ModelProfile
     meta: dict[str, Any]
     top_layers: int = 10
+    show_reconcile: bool = False
+
+    def reconciliation(self, *, completed: bool = False):
+        """Per-layer disagreements between the counters, with reasons and coverage."""
+        return self.profile.reconcile(completed=completed)
 
     def summary(self) -> dict[str, Any]:
         return self.profile.model_rows()[0]
@@ -91,6 +113,47 @@ class CompareResult:
         from effprof.reports.render import render_compare
 
         return render_compare(self)
+
+
+COUNTERS = ("analytic", "fvcore", "torch")
+#: fvcore and FlopCounterMode run the model for real on the CPU, so their cost grows with the
+#: model's MACs; by default they run only up to this size (well under a few seconds each here).
+AUTO_COUNTERS_MAX_GMACS = 5.0
+
+
+def parse_counters(spec: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """``"analytic,fvcore,torch"`` -> a tuple; None means automatic (the extras when they are cheap)."""
+    if spec is None or spec == "auto":
+        return None
+    names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n.strip()]
+    unknown = [n for n in names if n not in COUNTERS]
+    if unknown or not names:
+        raise EffprofError(f"unknown counter {', '.join(unknown) or '(none)'}: use a comma-separated list of {', '.join(COUNTERS)} (or auto)")
+    return tuple(dict.fromkeys(["analytic", *names]))
+
+
+def _extra_counts(p: ModelProfile, counters: tuple[str, ...] | None, *, completed: bool = False) -> None:
+    """Run fvcore / FlopCounterMode on the same model, on CPU tensors as their users do."""
+    from effprof.counters.fvcore import count_fvcore
+    from effprof.counters.torch_mode import count_torch
+
+    if p.built is None or p.count is None:
+        return
+    if counters is None:
+        if p.count.macs > AUTO_COUNTERS_MAX_GMACS * 1e9:
+            return
+        counters = COUNTERS
+    runs = {"fvcore": lambda m, c: count_fvcore(m, p.input_shape, completed=c),
+            "torch": lambda m, c: count_torch(m, p.input_shape, completed=c, device="cpu")}  # fmt: skip
+    for name in counters:
+        if name not in runs:
+            continue
+        for done in (False, True) if completed else (False,):
+            key = f"{name}+effprof" if done else name
+            try:
+                p.counts[key] = runs[name](p.built.module, done)
+            except EffprofError as exc:
+                p.counter_errors[key] = exc.message
 
 
 @dataclass(frozen=True)
@@ -173,8 +236,10 @@ def profile_model(
     resolution: int | None = None,
     batch: int = 1,
     timing: Timing | None = None,
+    counters: tuple[str, ...] | None = ("analytic",),
+    completed: bool = False,
 ) -> ModelProfile:
-    """Count one model, then time it as ``timing`` asks.
+    """Count one model (with the other ``counters`` too; None = automatic), then time it as ``timing`` asks.
 
     Raises EffprofError on a bad spec or a shape the model rejects; a backend that fails to run is
     recorded on the profile (``latency_errors``) instead.
@@ -190,6 +255,7 @@ def profile_model(
         built = _built(model, input_shape, resolution, batch)
         count = count_analytic(built.module, built.input_shape, name=built.label)
         result = ModelProfile(built.label, built.source, built.input_shape, count, built=built)
+        _extra_counts(result, counters, completed=completed)
     if timing is not None and timing.backends:
         _time(result, timing)
     return result
@@ -206,18 +272,26 @@ def profile(
     threads: int | None = None,
     budget_s: float | None = None,
     layers: int = 10,
+    counters: str | Sequence[str] | None = None,
+    reconcile: bool = False,
 ) -> ProfileResult:
     """Profile one model (spec string or nn.Module): totals, MACs by op class, per-layer rows.
 
     With ``backends`` (e.g. "eager" or ["eager", "onnxruntime"]) it also measures latency and
-    attributes the measured time to layers and op classes.
+    attributes the measured time to layers and op classes. ``counters`` adds fvcore's and
+    FlopCounterMode's answers (default: when the model is small enough for them to be quick);
+    ``reconcile`` runs all three, stock and effprof-completed, for ``ProfileResult.reconciliation``.
 
     >>> effprof.profile("mobilenet_v2").summary()["macs"]   # doctest: +SKIP
     300774272
     """
     timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s, per_layer=True)
-    result = profile_model(model, input_shape=input_shape, resolution=resolution, batch=batch, timing=timing)
-    return ProfileResult(result, timing_meta(timing), top_layers=layers)
+    chosen = COUNTERS if reconcile else parse_counters(counters)
+    result = profile_model(
+        model, input_shape=input_shape, resolution=resolution, batch=batch, timing=timing,
+        counters=chosen, completed=reconcile,
+    )  # fmt: skip
+    return ProfileResult(result, timing_meta(timing), top_layers=layers, show_reconcile=reconcile)
 
 
 def timing_meta(timing: Timing) -> dict[str, Any]:
@@ -250,6 +324,7 @@ def compare(
     device: str = "cpu",
     threads: int | None = None,
     budget_s: float | None = None,
+    counters: str | Sequence[str] | None = None,
     on_result: Callable[[ModelProfile], None] | None = None,
 ) -> CompareResult:
     """Profile each model; one that fails becomes a row with ``error`` and the others still report.
@@ -262,11 +337,12 @@ def compare(
         raise EffprofError("compare needs at least one model spec, e.g. effprof compare mobilenet_v2 resnet50")
     check_specs(models)
     timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
+    chosen = parse_counters(counters)
     result = CompareResult([], timing_meta(timing))
     for m in models:
         label = m if isinstance(m, str) else type(m).__name__
         try:
-            p = profile_model(m, resolution=resolution, batch=batch, timing=timing)
+            p = profile_model(m, resolution=resolution, batch=batch, timing=timing, counters=chosen)
         except EffprofError as exc:
             p = ModelProfile(label, error=exc.message, exit_code=exc.exit_code)
         except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """The Python API: a notebook's way in, with modules as readily as specs."""
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -102,3 +103,33 @@ def test_interrupt_keeps_finished_models(monkeypatch):
     result = effprof.compare(["mobilenet_v1_025", "resnet18", "resnet50"])
     assert result.interrupted
     assert [p.model for p in result.profiles] == ["mobilenet_v1_025"]
+
+
+def test_three_counters_side_by_side_and_auto_threshold():
+    result = effprof.compare(["mobilenet_v2", "vit_b_16"], counters="analytic,fvcore,torch")
+    df = result.to_pandas().set_index("model")
+    # conv/linear agree exactly; fvcore also counts BatchNorm as flops, ~4.5% high on mobilenet_v2
+    assert df.loc["mobilenet_v2", "macs_torch"] == df.loc["mobilenet_v2", "macs"]
+    assert df.loc["mobilenet_v2", "macs_fvcore"] / df.loc["mobilenet_v2", "macs"] == pytest.approx(1.045, abs=0.01)
+    # on CPU both stock counters miss ViT's attention kernel: 715,327,488 MACs, 4.1%
+    assert df.loc["vit_b_16", "macs"] - df.loc["vit_b_16", "macs_torch"] == 715_327_488
+    auto = effprof.compare(["mobilenet_v2", "vit_b_16"]).to_pandas().set_index("model")
+    assert auto.loc["mobilenet_v2", "macs_fvcore"] > 0  # 0.3 GMACs: cheap, counted by default
+    assert pd.isna(auto.loc["vit_b_16", "macs_fvcore"])  # 17.6 GMACs: over the automatic limit
+
+
+def test_reconcile_names_every_difference():
+    result = effprof.profile("vit_b_16", reconcile=True, backends="none")
+    stock = result.reconciliation()
+    assert stock.unexplained == []
+    assert stock.coverage["fvcore"] == pytest.approx(1 - 715_327_488 / 17_563_828_224, abs=1e-4)
+    reasons = " ".join(stock.reasons())
+    assert "scaled_dot_product_attention" in reasons and "layer_norm" in reasons
+    completed = result.reconciliation(completed=True)
+    assert completed.coverage["fvcore+effprof"] == pytest.approx(1.0)
+    assert completed.coverage["torch+effprof"] == pytest.approx(1.0)
+
+
+def test_unknown_counter_is_an_error():
+    with pytest.raises(EffprofError, match="unknown counter thop"):
+        effprof.compare(["resnet18"], counters="analytic,thop")

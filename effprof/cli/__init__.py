@@ -43,6 +43,10 @@ BudgetS = Annotated[
     float | None,
     typer.Option("--budget-s", min=0.01, help="Seconds of timed runs per model and backend (default 1.0)."),
 ]
+Counters = Annotated[
+    str,
+    typer.Option("--counters", help="MAC counters: analytic,fvcore,torch, or auto (fvcore and torch up to 5 GMACs)."),
+]
 Outputs = Annotated[
     list[Path] | None,
     typer.Option("--output", "-o", help="Write results; repeatable. Format by suffix: .csv .json .md .html .png .svg"),
@@ -137,7 +141,8 @@ def list_cmd(
 @app.command(
     epilog="Examples:  effprof profile mobilenet_v2  •  "
     "effprof profile \"mobilenet_v1(width=0.5)\" -r 160 --layers 20 -o reports/mnv1.csv  •  "
-    "effprof profile resnet50 --backend none  •  effprof profile mobilenet_v2 --backend onnxruntime -o time.png"
+    "effprof profile resnet50 --backend none  •  effprof profile mobilenet_v2 --backend onnxruntime -o time.png  •  "
+    "effprof profile vit_b_16 --reconcile --backend none"
 )
 @handle_errors
 def profile(
@@ -152,6 +157,10 @@ def profile(
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: BudgetS = None,
+    counters: Counters = "auto",
+    reconcile: Annotated[
+        bool, typer.Option("--reconcile", help="Count three ways, stock and effprof-completed, and explain every difference.")
+    ] = False,
     output: Outputs = None,
 ) -> None:
     """Profile one model: totals, MACs and params by op class, the heaviest layers, and where the time goes."""
@@ -163,10 +172,16 @@ def profile(
     with err.status("profiling", spinner="dots") if err.is_terminal else _nothing():
         result = api.profile(
             model, resolution=resolution, batch=batch, layers=layers, backends=backend,
-            device=device, threads=threads, budget_s=budget_s,
+            device=device, threads=threads, budget_s=budget_s, counters=counters, reconcile=reconcile,
         )  # fmt: skip
     out.print(result)
-    _write(outputs, result.to_pandas(), result.meta, {"summary": result.summary()}, kind="profile")
+    extra = {"summary": result.summary()}
+    if reconcile:
+        extra["reconcile"] = {
+            kind: {"coverage": rec.coverage, "rows": rec.to_rows(only_disagreements=True)}
+            for kind, rec in (("stock", result.reconciliation()), ("completed", result.reconciliation(completed=True)))
+        }
+    _write(outputs, result.to_pandas(), result.meta, extra, kind="profile")
 
 
 @app.command(
@@ -186,6 +201,7 @@ def compare(
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: BudgetS = None,
+    counters: Counters = "auto",
     output: Outputs = None,
 ) -> None:
     """Compare models side by side: params, MACs, FLOPs, activations, latency, and ratios to the first model."""
@@ -197,6 +213,7 @@ def compare(
     api.check_specs(models)
     # a bad backend or device fails before any work
     meta = api.timing_meta(api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s))
+    api.parse_counters(counters)
     finished: list = []
     tables = [p for p in outputs if p.suffix.lower() in TABLE_SUFFIXES]
 
@@ -211,7 +228,7 @@ def compare(
         task = bar.add_task("timing" if backend != "none" else "counting", total=len(models))
         result = api.compare(
             models, resolution=resolution, batch=batch, backends=backend, device=device,
-            threads=threads, budget_s=budget_s, on_result=on_result,
+            threads=threads, budget_s=budget_s, counters=counters, on_result=on_result,
         )  # fmt: skip
     out.print(result)
     _write(outputs, result.to_pandas(), result.meta)

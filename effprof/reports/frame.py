@@ -33,6 +33,9 @@ def model_row(p: ModelProfile) -> dict[str, Any]:
     if p.count is not None:
         c = p.count
         row.update(params=c.params, macs=c.macs, flops=c.flops, other_ops=c.other_ops, activations=c.activations)
+    for name, column in (("fvcore", "macs_fvcore"), ("torch", "macs_torch")):
+        if name in p.counts:
+            row[column] = p.counts[name].macs
     return row
 
 

@@ -60,8 +60,11 @@ def render_models_list(cfgs: list[ModelCfg], params: dict[str, int]) -> Table:
 def render_compare(result: CompareResult) -> Group:
     ok = [p for p in result.profiles if p.count is not None]
     base = ok[0].count if ok else None
+    extra = [name for name in ("fvcore", "torch") if any(name in p.counts for p in ok)]
     table = Table(title="effprof compare", title_justify="left")
-    for col in ("model", "input", "params", "GMACs", "GFLOPs", "other ops", "activations", "params ×", "MACs ×"):
+    cols = ("model", "input", "params", "GMACs", *(f"GMACs {n}" for n in extra), "GFLOPs", "other ops",
+            "activations", "params ×", "MACs ×")  # fmt: skip
+    for col in cols:
         table.add_column(col, justify="left" if col in ("model", "input") else "right", no_wrap=True)
     for p in result.profiles:
         if p.count is None:
@@ -73,6 +76,7 @@ def render_compare(result: CompareResult) -> Group:
             "x".join(map(str, p.input_shape)),
             f"{c.params:,}",
             fixed(c.macs, 1e9, 3),
+            *(fixed(p.counts[n].macs, 1e9, 3) if n in p.counts else "" for n in extra),
             fixed(c.flops, 1e9, 3),
             si(c.other_ops),
             si(c.activations),
@@ -81,9 +85,11 @@ def render_compare(result: CompareResult) -> Group:
         )
     notes = Text(
         "MACs = multiply-accumulates of conv/linear/matmul/attention; FLOPs = 2 x MACs; "
-        "other ops = norms, activations, pooling, elementwise. Ratios are to the first model.",
+        "other ops = norms, activations, pooling, elementwise. Ratios are to the first model."
+        + (" GMACs fvcore/torch: those tools' own answers (fvcore's 'flop' = 1 MAC; FlopCounterMode / 2), "
+           "on CPU; `effprof profile MODEL --reconcile` explains every difference." if extra else ""),
         style="dim",
-    )
+    )  # fmt: skip
     parts = [table, notes]
     gap = _gap_table(result)
     if gap is not None:
@@ -154,6 +160,8 @@ def render_profile(result: ProfileResult) -> Group:
         ("params", f"{c.params:,}  ({si(c.params)})"),
         ("trainable params", f"{c.trainable_params:,}"),
         ("MACs", f"{c.macs:,}  ({si(c.macs)})"),
+        *((f"MACs, {name} (stock)", f"{p.counts[name].macs:,}  ({p.counts[name].macs / c.macs - 1:+.2%})")
+          for name in ("fvcore", "torch") if name in p.counts and c.macs),
         ("FLOPs (2 x MACs)", si(c.flops)),
         ("other ops", si(c.other_ops)),
         ("activations", si(c.activations)),
@@ -168,6 +176,8 @@ def render_profile(result: ProfileResult) -> Group:
         )
     for backend, message in p.latency_errors.items():
         summary.add_row(f"latency, {backend}", Text(f"error: {message}", style="red"))
+    for name, message in p.counter_errors.items():
+        summary.add_row(f"MACs, {name}", Text(f"error: {message}", style="red"))
 
     by_class = Table(title="by op class", title_justify="left")
     time_cols = ("ms", "% time", "time/MACs") if timed else ()
@@ -220,4 +230,34 @@ def render_profile(result: ProfileResult) -> Group:
     if c.unsupported:
         missed = ", ".join(f"{op} x{n}" for op, n in c.unsupported.most_common())
         parts.append(Text(f"not counted (no formula): {missed}", style="yellow"))
+    if result.show_reconcile:
+        parts.extend(render_reconciliation(result))
     return Group(*parts)
+
+
+def render_reconciliation(result: ProfileResult) -> list:
+    """Op-class totals of the three counters, then each reason for a difference with the layers it covers."""
+    stock = result.reconciliation()
+    completed = result.reconciliation(completed=True)
+    others = [n for n in stock.counters if n != stock.reference]
+    by_class = Table(title="reconcile: MACs by op class, three counters (stock)", title_justify="left")
+    for col in ("op class", "analytic", *others):
+        by_class.add_column(col, justify="left" if col == "op class" else "right")
+    for row in stock.op_class_rows():
+        if row["macs"] or any(row.get(f"macs_{n}") for n in others):
+            by_class.add_row(row["op_class"], f"{row['macs']:,}", *(f"{row.get(f'macs_{n}', 0):,}" for n in others))
+    reasons = Table(title="reconcile: every difference over 1%, by reason", title_justify="left")
+    for col in ("counter", "reason", "layers", "MACs difference"):
+        reasons.add_column(col, justify="right" if col in ("layers", "MACs difference") else "left")
+    grouped: dict[tuple[str, str], list] = {}
+    for d in stock.disagreements:
+        if not d.layer.startswith("op_class:"):
+            grouped.setdefault((d.counter, d.reason), []).append(d)
+    for (counter, reason), ds in grouped.items():
+        diff = sum(x.macs_counter - x.macs for x in ds)
+        reasons.add_row(counter, reason, str(len(ds)), f"{diff:+,}")
+    lines = [Text("coverage (share of the analytic MACs each counter saw):", style="bold")]
+    lines += [Text(f"  {line}") for line in stock.coverage_lines() + completed.coverage_lines()]
+    if stock.unexplained:
+        lines.append(Text(f"{len(stock.unexplained)} differences have no named reason", style="red"))
+    return [by_class, reasons, *lines]

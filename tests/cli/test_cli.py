@@ -65,6 +65,16 @@ def test_profile_layers_csv(tmp_path):
     assert set(df.op_class) >= {"conv_dense", "conv_depthwise", "conv_pointwise", "linear", "norm", "activation"}
 
 
+def test_profile_reconcile_writes_reasons(tmp_path):
+    out = tmp_path / "rec.json"
+    result = run("profile", "mobilenet_v2", "--reconcile", "--backend", "none", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "fvcore counts batch_norm as flops" in result.output
+    doc = json.loads(out.read_text())
+    assert doc["reconcile"]["stock"]["coverage"]["torch"] == pytest.approx(1.0)
+    assert doc["summary"]["macs_torch"] == doc["summary"]["macs"] == 300774272
+
+
 def test_profile_count_only():
     result = run("profile", "resnet18", "--backend", "none", "--layers", "3")
     assert result.exit_code == 0, result.output
