@@ -43,6 +43,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, text: str) -> None:
     # Write beside the target then rename, so an interrupt never leaves half a report.
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +56,9 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        # mkstemp makes the file private (0600); a report (an HTML handout, a CI artifact) gets the
+        # permissions any other new file would have.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -63,14 +72,30 @@ def to_json_text(df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any] |
 
 
 def write_output(path: Path, df: pd.DataFrame, meta: dict[str, Any], *, kind: str, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``df`` to ``path`` in the format its suffix names (``kind``: compare | profile for plots)."""
+    """Write ``df`` to ``path`` in the format its suffix names.
+
+    ``kind`` (compare | profile | bench) picks the plot of .png/.svg and what a .html report holds
+    besides the table (its plot, a profile's summary, a bench's comparison from ``extra``).
+    """
     if path.suffix.lower() in PLOT_SUFFIXES:
         from effprof.reports import plots
 
         path.parent.mkdir(parents=True, exist_ok=True)
         draw = plots.plot_profile if kind == "profile" else plots.plot_compare
-        return draw(df, path)
+        return draw(df.infer_objects(), path)
+    if path.suffix.lower() == ".html":
+        from effprof.reports.html import report_html
+
+        return _write_text(path, report_html(df, meta, kind=kind, extra=extra))
     return write_table(path, df, meta, extra)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    try:
+        _atomic_write(path, text)
+    except OSError as exc:
+        raise EffprofError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    return path
 
 
 def write_table(path: Path, df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
@@ -88,8 +113,4 @@ def write_table(path: Path, df: pd.DataFrame, meta: dict[str, Any], extra: dict[
         text = to_html(df, meta)
     else:
         raise EffprofError(f"cannot write {str(path)!r}: unknown suffix {suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}")
-    try:
-        _atomic_write(path, text)
-    except OSError as exc:
-        raise EffprofError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    return path
+    return _write_text(path, text)
