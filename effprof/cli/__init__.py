@@ -244,6 +244,9 @@ def compare(
 from effprof.cli.lecture import register as _register_lecture  # noqa: E402  (uses _write, _progress above)
 
 _register_lecture(app)
+from effprof.cli.bench import register as _register_bench  # noqa: E402
+
+_register_bench(app)
 
 
 def main() -> None:

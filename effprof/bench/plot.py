@@ -1,0 +1,47 @@
+"""The bench plot: change against the baseline per case, one bar each, the tolerance drawn as a line.
+
+Drawn from the ``comparison`` block of a bench JSON (plain dicts), so an HTML report can be rebuilt
+from the file alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof bench") -> Path | None:
+    """Bars of normalised-latency change (and any count change) per case; None when nothing to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never needs a display
+    import matplotlib.pyplot as plt
+
+    items = [c for c in [*comparison.get("latency", []), *comparison.get("changes", [])]
+             if isinstance(c.get("change_pct"), int | float)]  # fmt: skip
+    if not items:
+        return None
+    labels = [f"{c['case']} {c['metric'].replace('latency_norm', 'latency × ref')}"
+              + (f" [{c['backend']}]" if c.get("backend") else "") for c in items]  # fmt: skip
+    values = [c["change_pct"] for c in items]
+    colours = ["#d62728" if c["status"] == "fail" else "#2ca02c" if c["status"] == "faster" else "#1f77b4"
+               for c in items]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(items) + 1.6), dpi=120)
+    ax.barh(range(len(items)), values, color=colours)
+    ax.set_yticks(range(len(items)), labels, fontsize=8)
+    ax.invert_yaxis()
+    latency_tol = {
+        c["tolerance_pct"] for c in comparison.get("latency", []) if c.get("tolerance_pct") is not None
+    }
+    for tol in latency_tol:
+        ax.axvline(tol, color="#d62728", linestyle="--", linewidth=1, label=f"latency tolerance +{tol:g}%")
+    ax.axvline(0, color="#444", linewidth=0.8)
+    ax.set_xlabel("change against the baseline (%)")
+    ax.set_title(f"{title}: change against the baseline (red: fails)")
+    if latency_tol:
+        ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,174 @@
+"""``effprof bench SUITE``: run a benchmark suite, compare with a baseline, fail CI on a regression (thin).
+
+Exit codes: 0 everything within tolerance; 1 a regression against the baseline or a case that
+failed to run; 2 a usage or input error (bad suite key, missing/corrupt/mismatched baseline);
+130 interrupted (finished rows are kept in every output).
+
+``register(app)`` adds the command to effprof's Typer app; it is idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from effprof.cli import BudgetS, Outputs, _progress, _write, err, handle_errors, out
+from effprof.errors import EffprofError
+
+EPILOG = (
+    "Examples:  effprof bench benchmarks/ci.toml -o reports/ci.json  •  "
+    "effprof bench benchmarks/ci.toml --baseline reports/ci.json -o reports/ci.html  •  "
+    "effprof bench benchmarks/ci.toml --baseline benchmarks/ci-baseline.json --backend none  •  "
+    "effprof bench benchmarks/ci.toml --baseline reports/ci.json --update-baseline"
+)
+
+
+def _load_baseline(path: Path, suite, meta, *, timed: bool, replacing: bool):
+    """The baseline and its notes; when it is being replaced, an unusable old one is only a warning."""
+    from effprof.bench.baseline import check_baseline, read_baseline
+
+    if replacing and not path.exists():
+        return None, []
+    try:
+        baseline = read_baseline(path)
+        return baseline, check_baseline(baseline, meta, timed=timed)
+    except EffprofError as exc:
+        if not replacing:
+            raise
+        err.print(f"[yellow]warning:[/yellow] replacing it, not comparing: {exc.message}", soft_wrap=True)
+        return None, []
+
+
+@handle_errors
+def bench(
+    suite_file: Annotated[Path, typer.Argument(metavar="SUITE", help="Suite file, e.g. benchmarks/ci.toml.")],
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", help="A bench JSON (from -o x.json) to compare with; exit 1 on a regression."
+        ),
+    ] = None,
+    update_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--update-baseline",
+            help="Write this run as the new --baseline FILE (after showing what changed).",
+        ),
+    ] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="Override the suite's backends: eager,onnxruntime,compile, or 'none' to count only.",
+        ),
+    ] = None,
+    budget_s: BudgetS = None,
+    output: Outputs = None,
+) -> None:
+    """Run a benchmark suite; with --baseline, fail (exit 1) when counts change or normalised latency regresses."""
+    from dataclasses import replace
+
+    from rich.markdown import Markdown
+
+    from effprof.bench.compare import compare as compare_rows
+    from effprof.bench.run import bench_meta, run_suite, suite_timing, to_frame
+    from effprof.bench.suite import load_suite
+    from effprof.bench.summary import markdown_summary
+    from effprof.latency import parse_backends
+    from effprof.reports.writers import _write_text, check_outputs, to_json_text
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    if update_baseline and baseline is None:
+        raise EffprofError("--update-baseline needs --baseline FILE: the file to write")
+    suite = load_suite(suite_file)
+    if budget_s is not None:
+        suite = replace(suite, budget_s=budget_s)
+    backends = (
+        None if backend is None else () if backend.strip() == "none" else tuple(parse_backends(backend))
+    )
+    meta = bench_meta(suite, suite_timing(suite, backends))  # a bad backend or device fails before any work
+    timed = bool(meta.get("backends"))
+    old, notes = (None, [])
+    if baseline is not None:
+        old, notes = _load_baseline(baseline, suite, meta, timed=timed, replacing=update_baseline)
+
+    rounds = suite.rounds if timed else 1
+    steps = len(suite.cases()) * rounds
+    # Rewritten after every case, atomically: an interrupt or crash keeps each finished row.
+    streamed = [p for p in outputs if p.suffix.lower() in (".csv", ".json")]
+
+    def on_start(case, round_index) -> None:
+        bar.update(
+            task, description=f"{case.spec} (round {round_index + 1}/{rounds})" if rounds > 1 else case.spec
+        )
+
+    def on_row(case, result) -> None:
+        _write(streamed, to_frame(result.rows), result.meta, kind="bench", quiet=True)
+        bar.advance(task)
+
+    with _progress(steps) as bar:
+        task = bar.add_task("bench", total=steps)
+        result = run_suite(suite, backends=backends, on_row=on_row, on_start=on_start)
+
+    comparison = None
+    if old is not None:
+        comparison = compare_rows(old.rows, result.rows, suite.tolerance, suite.reference)
+        comparison.notes[:0] = notes
+
+    def summary_md(details: bool) -> str:
+        return markdown_summary(suite.name, result.rows, result.meta, comparison, details=details,
+                                baseline_path=str(baseline) if old is not None else None,
+                                interrupted=result.interrupted)  # fmt: skip
+
+    summary = summary_md(details=True)  # GitHub folds the full table; the terminal shows it
+    out.print(Markdown(summary_md(details=False)))
+    extra = {"comparison": comparison.to_dict(), "baseline": str(baseline)} if comparison else {}
+    df = to_frame(result.rows)
+    for path in outputs:
+        if path.suffix.lower() == ".md":
+            _write_text(path, summary)
+            err.print(f"wrote {path}", style="dim")
+        else:
+            _write([path], df, result.meta, extra, kind="bench")
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        # GitHub shows this file on the run's page; steps append to it.
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+            fh.write(summary)
+
+    if result.interrupted:
+        err.print(
+            f"[yellow]interrupted:[/yellow] kept {len({r['spec'] for r in result.rows})} finished models"
+        )
+        raise typer.Exit(130)
+    if update_baseline:
+        if result.errors:
+            err.print(f"[red]error:[/red] not writing the baseline: {_rows_failed(result.errors)}")
+            raise typer.Exit(result.exit_code or 1)
+        _write_text(baseline, to_json_text(df, result.meta))
+        err.print(f"wrote baseline {baseline}")
+        return
+    if result.errors:
+        names = ", ".join(dict.fromkeys(r["spec"] for r in result.errors))
+        err.print(f"[red]error:[/red] {_rows_failed(result.errors)}: {names}")
+        raise typer.Exit(result.exit_code or 1)
+    if comparison is not None and comparison.failed:
+        what = ", ".join(dict.fromkeys(f"{c.case.spec} {c.metric}" for c in comparison.failures))
+        err.print(
+            f"[red]regression:[/red] {len(comparison.failures)} against {baseline}: {what}", soft_wrap=True
+        )
+        raise typer.Exit(1)
+
+
+def _rows_failed(rows: list) -> str:
+    return f"{len(rows)} row{'s' if len(rows) != 1 else ''} failed"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bench`` to ``app``; already there (by name), it is left alone."""
+    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
+    if "bench" not in present:
+        app.command("bench", epilog=EPILOG)(bench)
