@@ -30,6 +30,9 @@ def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof b
     ax.barh(range(len(items)), values, color=colours)
     ax.set_yticks(range(len(items)), labels, fontsize=8)
     ax.invert_yaxis()
+    for tick, colour in zip(ax.get_yticklabels(), colours, strict=True):
+        if colour == "#d62728":  # a failing change may be too small to see as a bar: mark its label
+            tick.set_color(colour)
     latency_tol = {
         c["tolerance_pct"] for c in comparison.get("latency", []) if c.get("tolerance_pct") is not None
     }

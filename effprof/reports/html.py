@@ -158,7 +158,8 @@ def _compare_figures(df: pd.DataFrame, title: str = "effprof compare") -> list[F
              render_png(lambda p: plot_compare(_numeric(df), p, title=title)))]  # fmt: skip
 
 
-STATUS = {"fail": "❌ fail", "ok": "within tolerance", "faster": "faster", "info": "info"}
+# Plain words: a headless browser or a printer may have no emoji font.
+STATUS = {"fail": "FAIL", "ok": "within tolerance", "faster": "faster", "info": "info"}
 
 
 def _change_table(changes: list[dict[str, Any]], columns: dict[str, str]) -> str:
@@ -186,9 +187,14 @@ def _bench_parts(
     errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
     failed = errors or (comparison or {}).get("failed")
     if comparison is None:
-        verdict = f"{errors} failed rows" if errors else "done (no baseline to compare with)"
+        verdict = (
+            f"{errors} failed row{'s' if errors != 1 else ''}"
+            if errors
+            else "done (no baseline to compare with)"
+        )
     elif failed:
-        verdict = f"fail: {comparison.get('failures', 0)} failures against the baseline"
+        n = comparison.get("failures", 0)
+        verdict = f"fail: {n} failure{'s' if n != 1 else ''} against the baseline"
     else:
         verdict = "pass: every count and normalised latency within tolerance"
     blocks = [f"<p class='verdict {'fail' if failed else 'pass'}'>{html.escape(verdict)}</p>",

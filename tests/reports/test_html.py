@@ -118,7 +118,7 @@ def test_bench_report_has_verdict_diffs_and_two_plots():
     assert len(page.images()) == 2  # change against the baseline, MACs vs latency
     assert len(page.all("table")) == 4  # results, what changed, latency, all columns
     body = " ".join(page.text)
-    assert "fail: 2 failures against the baseline" in body
+    assert "fail: 2 failures against the baseline" in body and "FAIL" in body
     assert "3,504,872" in body and "3,504,873" in body
     assert ">None<" not in text  # missing values render empty
 
