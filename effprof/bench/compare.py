@@ -232,4 +232,6 @@ def compare(baseline: list[Row], current: list[Row], tolerance: Tolerance, refer
     )
     if _timed(current) and not _timed(baseline):
         result.notes.append("the baseline has no latency (counts only): latency was not compared")
+    elif _timed(baseline) and not _timed(current):
+        result.notes.append("this run measured no latency (counts only): latency was not compared")
     return result

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from effprof.cli import BudgetS, Outputs, _progress, _write, err, handle_errors, out
+from effprof.cli import Outputs, _progress, _write, err, handle_errors, out
 from effprof.errors import EffprofError
 
 EPILOG = (
@@ -65,10 +65,20 @@ def bench(
             help="Override the suite's backends: eager,onnxruntime,compile, or 'none' to count only.",
         ),
     ] = None,
-    budget_s: BudgetS = None,
+    budget_s: Annotated[
+        float | None,
+        typer.Option(
+            "--budget-s",
+            min=0.01,
+            help="Override the suite's budget_s: seconds of timed runs per case and round.",
+        ),
+    ] = None,
     output: Outputs = None,
 ) -> None:
-    """Run a benchmark suite; with --baseline, fail (exit 1) when counts change or normalised latency regresses."""
+    """Run a benchmark suite; with --baseline, fail (exit 1) when counts change or normalised latency regresses.
+
+    -o x.md writes the Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set); -o x.json is a baseline for a later run. Exit 2: a bad suite, or a baseline that is corrupt or from another suite or device.
+    """
     from dataclasses import replace
 
     from rich.markdown import Markdown
