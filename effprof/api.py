@@ -302,6 +302,22 @@ def timing_meta(timing: Timing) -> dict[str, Any]:
                     device=timing.device, threads=timing.threads, backends=list(timing.backends))  # fmt: skip
 
 
+def expand_specs(models: Sequence[ModelLike]) -> list[ModelLike]:
+    """Registry wildcards become the names they match: ``"mobilenet*"``, or ``"*"`` for the whole registry."""
+    from effprof.models import list_models
+
+    expanded: list[ModelLike] = []
+    for m in models:
+        if isinstance(m, str) and any(ch in m for ch in "*?[") and "(" not in m and ":" not in m:
+            matched = [cfg.name for cfg in list_models(m)]
+            if not matched:
+                raise EffprofError(f"no registered model matches {m!r}; run `effprof list` to see them all")
+            expanded.extend(matched)
+        else:
+            expanded.append(m)
+    return expanded
+
+
 def check_specs(models: Sequence[ModelLike]) -> None:
     """Parse every spec before any work starts, so a typo fails at once (exit 2), not after minutes."""
     from effprof.models import get_model_cfg
@@ -333,6 +349,7 @@ def compare(
     finishes (the CLI advances its progress bar and rewrites its files there). Ctrl-C stops the
     run and returns the models already finished, with ``interrupted`` set.
     """
+    models = expand_specs(models)
     if not models:
         raise EffprofError("compare needs at least one model spec, e.g. effprof compare mobilenet_v2 resnet50")
     check_specs(models)

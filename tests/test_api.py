@@ -133,3 +133,14 @@ def test_reconcile_names_every_difference():
 def test_unknown_counter_is_an_error():
     with pytest.raises(EffprofError, match="unknown counter thop"):
         effprof.compare(["resnet18"], counters="analytic,thop")
+
+
+def test_registry_wildcards_expand_in_order():
+    from effprof.api import expand_specs
+
+    assert expand_specs(["resnet5*", "tv:resnet18", "mobilenet_v3_*"]) == [
+        "resnet50", "tv:resnet18", "mobilenet_v3_large", "mobilenet_v3_small"
+    ]  # fmt: skip
+    assert len(expand_specs(["*"])) >= 38
+    with pytest.raises(EffprofError, match="no registered model matches"):
+        expand_specs(["nothing*"])

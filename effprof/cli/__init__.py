@@ -187,11 +187,14 @@ def profile(
 @app.command(
     epilog="Examples:  effprof compare mobilenet_v2 resnet50  •  "
     "effprof compare mobilenet_v2 resnet50 -o reports/cmp.json -o reports/cmp.md  •  "
-    "effprof compare mobilenet_v2 resnet50 --backend eager,onnxruntime -o reports/gap.csv -o reports/gap.png"
+    "effprof compare mobilenet_v2 resnet50 --backend eager,onnxruntime -o reports/gap.csv -o reports/gap.png  •  "
+    "effprof compare '*' -o reports/registry.csv"
 )
 @handle_errors
 def compare(
-    models: Annotated[list[str], typer.Argument(help="Two or more model specs; ratios are to the first.")],
+    models: Annotated[
+        list[str], typer.Argument(help="Model specs; ratios are to the first. Registry wildcards work: 'mobilenet*', '*'.")
+    ],
     resolution: Resolution = None,
     batch: Batch = 1,
     backend: Annotated[
@@ -210,6 +213,7 @@ def compare(
 
     outputs = list(output or [])
     check_outputs(outputs)
+    models = api.expand_specs(models)
     api.check_specs(models)
     # a bad backend or device fails before any work
     meta = api.timing_meta(api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s))
