@@ -161,6 +161,9 @@ def profile(
     reconcile: Annotated[
         bool, typer.Option("--reconcile", help="Count three ways, stock and effprof-completed, and explain every difference.")
     ] = False,
+    roofline: Annotated[
+        bool, typer.Option("--roofline", help="Each layer against the device's roofs (effprof hw); -o x.png draws the roofline.")
+    ] = False,
     output: Outputs = None,
 ) -> None:
     """Profile one model: totals, MACs and params by op class, the heaviest layers, and where the time goes."""
@@ -181,6 +184,11 @@ def profile(
             kind: {"coverage": rec.coverage, "rows": rec.to_rows(only_disagreements=True)}
             for kind, rec in (("stock", result.reconciliation()), ("completed", result.reconciliation(completed=True)))
         }
+    if roofline:
+        from effprof.cli.hardware import emit_roofline
+
+        emit_roofline(result, outputs, extra, device=device, threads=threads)
+        return
     _write(outputs, result.to_pandas(), result.meta, extra, kind="profile")
 
 
@@ -248,6 +256,9 @@ def compare(
 from effprof.cli.lecture import register as _register_lecture  # noqa: E402  (uses _write, _progress above)
 
 _register_lecture(app)
+from effprof.cli.hardware import register as _register_hardware  # noqa: E402
+
+_register_hardware(app)
 from effprof.cli.bench import register as _register_bench  # noqa: E402
 
 _register_bench(app)

@@ -1,0 +1,165 @@
+"""Hardware commands: ``hw`` (device limits) and ``predict`` (latency three ways), and the
+``profile --roofline`` output. Thin: parse, call effprof.hardware, render, write.
+
+``register(app)`` adds the commands to effprof's Typer app; it is idempotent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from effprof.cli import Device, Outputs, Threads, _nothing, _progress, _write, err, handle_errors, out
+from effprof.errors import EffprofError
+
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+def _split(outputs: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(table files, plot files) by suffix."""
+    plots = [p for p in outputs if p.suffix.lower() in PLOT_SUFFIXES]
+    return [p for p in outputs if p not in plots], plots
+
+
+def _limits(device: str, threads: int | None, refresh: bool):
+    """Cached limits, or measured with a status line (a few seconds) when there are none."""
+    from effprof.hardware import device_limits
+    from effprof.latency.devices import check_device
+
+    check_device(device)  # a CUDA request without a GPU fails here, before anything is measured
+    with err.status("measuring device limits (GEMM, copy, triad)", spinner="dots") if err.is_terminal else _nothing():
+        return device_limits(device, threads=threads, refresh=refresh)
+
+
+@handle_errors
+def hw(
+    device: Device = "cpu",
+    threads: Threads = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Re-measure instead of using the cached figures.")] = False,
+    output: Outputs = None,
+) -> None:
+    """Measure (once per machine, then cached) the device's peak GMAC/s and memory GB/s, and the ridge point."""
+    import pandas as pd
+
+    from effprof.latency import environment
+    from effprof.reports.meta import run_meta
+    from effprof.reports.roofline import render_limits
+    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs, TABLE_SUFFIXES)
+    limits = _limits(device, threads, refresh)
+    out.print(render_limits(limits))
+    rows = [{k: v for k, v in c.to_dict().items() if k != "times_s"} | {"unit": "GMAC/s" if c.kind == "compute" else "GB/s"}
+            for c in limits.ceilings]  # fmt: skip
+    extra = {"limits": limits.to_dict(), "ridge_macs_per_byte": {d: limits.ridge_macs_per_byte(d) for d in limits.dtypes}}
+    meta = run_meta(command="hw", environment=environment(limits.device), device=limits.device, threads=limits.threads)
+    _write(outputs, pd.DataFrame(rows), meta, extra)
+
+
+def emit_roofline(result: Any, outputs: list[Path], extra: dict[str, Any], *, device: str, threads: int | None) -> None:
+    """``profile --roofline``: print the roofline tables; tables get the roofline columns, plots the roofline.
+
+    With --roofline, ``-o x.png``/``x.svg`` draws the roofline plot instead of the op-class bars
+    (run without --roofline for those); .csv/.json/.md/.html get the layer rows with ``bound``,
+    ``roofline_ms``, ``efficiency`` ... added, and .json also the device's roofs under "roofline".
+    """
+    from effprof.hardware import roofline
+    from effprof.reports.roofline import plot_roofline, render_roofline, roofline_frame
+
+    limits = _limits(device, threads, refresh=False)
+    rl = roofline(result, limits)
+    out.print(render_roofline(rl, top=result.top_layers))
+    tables, plots = _split(outputs)
+    _write(tables, roofline_frame(rl, result.to_pandas()), result.meta, {**extra, "roofline": rl.summary()},
+           kind="profile")  # fmt: skip
+    for path in plots:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plot_roofline(rl, path)
+        err.print(f"wrote {path}", style="dim")
+
+
+@handle_errors
+def predict(
+    models: Annotated[
+        list[str] | None, typer.Argument(help="Model specs (default: a quick set covering every family; --all: the registry).")
+    ] = None,
+    all_models: Annotated[bool, typer.Option("--all", help="Every registered model at its default resolution.")] = False,
+    reference: Annotated[
+        str, typer.Option("--reference", help="The model whose achieved GMAC/s the MACs-only predictor uses.")
+    ] = "resnet18",
+    resolution: Annotated[
+        int | None, typer.Option("--resolution", "-r", help="One resolution for every model. Default: each model's own.")
+    ] = None,
+    device: Device = "cpu",
+    threads: Threads = None,
+    budget_s: Annotated[
+        float, typer.Option("--budget-s", min=0.01, help="Seconds of timed runs per model (eager).")
+    ] = 0.5,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Re-measure the device limits and re-run the calibration.")
+    ] = False,
+    output: Outputs = None,
+) -> None:
+    """Predict each model's eager latency three ways (MACs only, roofline, calibrated roofline) and score them."""
+    from effprof.hardware import device_calibration, predict_models
+    from effprof.hardware.blocks import CALIBRATION_BLOCKS
+    from effprof.hardware.predict import QUICK_MODELS
+    from effprof.latency import environment
+    from effprof.models import list_models
+    from effprof.reports.meta import run_meta
+    from effprof.reports.roofline import plot_predictions, render_predictions
+    from effprof.reports.writers import check_outputs
+
+    outputs = list(output or [])
+    check_outputs(outputs)
+    if models and all_models:
+        raise EffprofError("give model specs or --all, not both")
+    specs = [c.name for c in list_models()] if all_models else list(models or QUICK_MODELS)
+    from effprof.api import check_specs
+
+    check_specs([reference, *specs])
+    limits = _limits(device, threads, refresh)
+    with _progress(len(CALIBRATION_BLOCKS)) as bar:
+        task = bar.add_task("calibrating", total=len(CALIBRATION_BLOCKS))
+        calibration = device_calibration(limits, refresh=refresh, on_block=lambda _: bar.advance(task))
+    tables, plots = _split(outputs)
+    meta = run_meta(command="predict", environment=environment(limits.device), device=limits.device,
+                    threads=limits.threads, backends=["eager"])  # fmt: skip
+    with _progress(len(specs) + 1) as bar:
+        task = bar.add_task("timing", total=len(dict.fromkeys([reference, *specs])))
+        result = predict_models(specs, limits, calibration, reference=reference, resolution=resolution,
+                                budget_s=budget_s, on_result=lambda _: bar.advance(task))  # fmt: skip
+    out.print(render_predictions(result))
+    import pandas as pd
+
+    _write(tables, pd.DataFrame(result.to_rows()), meta, {"summary": result.summary()})
+    for path in plots:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plot_predictions(result, path)
+        err.print(f"wrote {path}", style="dim")
+    if result.interrupted:
+        err.print(f"[yellow]interrupted:[/yellow] kept {len(result.models)} models")
+        raise typer.Exit(130)
+    failed = [m for m in result.models if m.error]
+    if failed:
+        err.print(f"[red]error:[/red] {len(failed)} of {len(result.models)} models failed: "
+                  f"{', '.join(m.model for m in failed)}")  # fmt: skip
+        raise typer.Exit(1)
+
+
+COMMANDS = (
+    ("hw", hw, "Examples:  effprof hw  •  effprof hw --refresh  •  effprof hw --device cuda  •  effprof hw -o hw.json"),
+    ("predict", predict, "Examples:  effprof predict  •  effprof predict mobilenet_v2 resnet50  •  effprof predict --all "
+     "-o reports/predict.csv -o reports/predict.png"),
+)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hw`` and ``predict`` to ``app``; a command already registered under its name is left alone."""
+    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
+    for name, command, epilog in COMMANDS:
+        if name not in present:
+            app.command(name, epilog=epilog)(command)
