@@ -84,9 +84,11 @@ def emit_roofline(result: Any, outputs: list[Path], extra: dict[str, Any], *, de
 @handle_errors
 def predict(
     models: Annotated[
-        list[str] | None, typer.Argument(help="Model specs (default: a quick set covering every family; --all: the registry).")
+        list[str] | None, typer.Argument(help="Model specs (default: every registered model at its own resolution).")
     ] = None,
-    all_models: Annotated[bool, typer.Option("--all", help="Every registered model at its default resolution.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A 14-model subset, one or two per family (about a third of the time).")
+    ] = False,
     reference: Annotated[
         str, typer.Option("--reference", help="The model whose achieved GMAC/s the MACs-only predictor uses.")
     ] = "resnet18",
@@ -96,8 +98,11 @@ def predict(
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: Annotated[
-        float, typer.Option("--budget-s", min=0.01, help="Seconds of timed runs per model (eager).")
+        float, typer.Option("--budget-s", min=0.01, help="Seconds of timed runs per model and round (eager).")
     ] = 0.5,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, help="Time every model this many times, round-robin; report the median.")
+    ] = 1,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Re-measure the device limits and re-run the calibration.")
     ] = False,
@@ -106,6 +111,7 @@ def predict(
     """Predict each model's eager latency three ways (MACs only, roofline, calibrated roofline) and score them."""
     from effprof.hardware import device_calibration, predict_models
     from effprof.hardware.blocks import CALIBRATION_BLOCKS
+    from effprof.hardware.networks import CALIBRATION_NETWORKS
     from effprof.hardware.predict import QUICK_MODELS
     from effprof.latency import environment
     from effprof.models import list_models
@@ -115,23 +121,25 @@ def predict(
 
     outputs = list(output or [])
     check_outputs(outputs)
-    if models and all_models:
-        raise EffprofError("give model specs or --all, not both")
-    specs = [c.name for c in list_models()] if all_models else list(models or QUICK_MODELS)
+    if models and quick:
+        raise EffprofError("give model specs or --quick, not both")
+    specs = list(models) if models else list(QUICK_MODELS) if quick else [c.name for c in list_models()]
     from effprof.api import check_specs
 
     check_specs([reference, *specs])
     limits = _limits(device, threads, refresh)
-    with _progress(len(CALIBRATION_BLOCKS)) as bar:
-        task = bar.add_task("calibrating", total=len(CALIBRATION_BLOCKS))
+    steps = len(CALIBRATION_BLOCKS) + len(CALIBRATION_NETWORKS)
+    with _progress(steps) as bar:
+        task = bar.add_task("calibrating", total=steps)
         calibration = device_calibration(limits, refresh=refresh, on_block=lambda _: bar.advance(task))
     tables, plots = _split(outputs)
     meta = run_meta(command="predict", environment=environment(limits.device), device=limits.device,
                     threads=limits.threads, backends=["eager"])  # fmt: skip
-    with _progress(len(specs) + 1) as bar:
-        task = bar.add_task("timing", total=len(dict.fromkeys([reference, *specs])))
+    total = rounds * len(dict.fromkeys([reference, *specs]))
+    with _progress(total) as bar:
+        task = bar.add_task("timing", total=total)
         result = predict_models(specs, limits, calibration, reference=reference, resolution=resolution,
-                                budget_s=budget_s, on_result=lambda _: bar.advance(task))  # fmt: skip
+                                budget_s=budget_s, rounds=rounds, on_timed=lambda _: bar.advance(task))  # fmt: skip
     out.print(render_predictions(result))
     import pandas as pd
 
@@ -152,8 +160,8 @@ def predict(
 
 COMMANDS = (
     ("hw", hw, "Examples:  effprof hw  •  effprof hw --refresh  •  effprof hw --device cuda  •  effprof hw -o hw.json"),
-    ("predict", predict, "Examples:  effprof predict  •  effprof predict mobilenet_v2 resnet50  •  effprof predict --all "
-     "-o reports/predict.csv -o reports/predict.png"),
+    ("predict", predict, "Examples:  effprof predict  •  effprof predict --quick  •  effprof predict mobilenet_v2 resnet50  "
+     "•  effprof predict --rounds 3 -o reports/predict.csv -o reports/predict.png"),
 )  # fmt: skip
 
 

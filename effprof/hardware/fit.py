@@ -1,10 +1,21 @@
-"""Fitting the calibrated roofline, and scoring predictions. Pure functions of numbers.
+"""The calibrated roofline's efficiency lookup and summary fit, and the error scores. Pure functions.
 
-Rule (the calibrated roofline): a layer of op class c that runs ``calls`` ops takes
-``scale_c x roofline_ms + overhead_c x calls``. ``scale_c`` = 1 / efficiency_c says how far above
-the roof the class runs once it is big; ``overhead_c`` (ms per op call) is the fixed cost of
-dispatching one op, which dominates small layers in eager mode. Both are fitted per op class by
-least squares on *relative* error (what MAPE scores), and kept non-negative.
+Rule (the calibrated roofline): a layer's time is its roofline time divided by the efficiency
+(roofline / measured) of the calibration blocks nearest to it: same op class (same layer type
+where the calibration has one), nearest in per-call MACs and bytes on log scales; the efficiency
+is the inverse-distance-weighted geometric mean over the ``k`` nearest. A block's efficiency holds
+everything the roof leaves out at that size (per-call dispatch, layouts, threading), which is why
+small layers come out far below the roof and big GEMMs close to it.
+
+Rule (composition): inside a network layers run slower than timed one by one (each reads the
+previous one's output, the others' weights pass through the caches, the network's Python runs
+between them, and views and copies the counter leaves out run too). A network's time is
+``scale x sum of its layers' calibrated times + overhead x its op calls``, fitted on synthetic
+calibration networks (effprof.hardware.networks).
+
+Rule (the per-class summary, for reports): ``scale_c x roofline_ms + overhead_c x calls``, fitted
+per op class by least squares on *relative* error and kept non-negative; 1 / scale_c is the class's
+efficiency once big, overhead_c its cost per op call.
 """
 
 from __future__ import annotations
@@ -12,6 +23,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+#: how many calibration blocks a layer's efficiency is interpolated from
+NEAREST_K = 2
+# closer than this (in decades of MACs and bytes) a block is the layer's own size: use it alone
+_SAME_SIZE = 1e-6
+# MACs below this count as "no MACs" on the log scale (norms, activations, pooling, elementwise)
+_MACS_FLOOR = 1e3
 
 #: the pooled fit over every sample, for an op class the calibration set has no block of
 POOLED = "*"
@@ -126,3 +144,84 @@ def rate_per_ms(work: float, measured_ms: float) -> float:
     if not measured_ms > 0:
         raise ValueError("reference time must be positive")
     return work / measured_ms
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A calibration block as a point of reference: per-call MACs and bytes, and its efficiency."""
+
+    op_class: str
+    type: str
+    macs: float
+    bytes: float
+    efficiency: float
+    name: str = ""
+
+
+def _log_distance(macs_a: float, bytes_a: float, macs_b: float, bytes_b: float) -> float:
+    """Euclidean distance in decades of MACs and of bytes."""
+    dm = math.log10(max(macs_a, _MACS_FLOOR)) - math.log10(max(macs_b, _MACS_FLOOR))
+    db = math.log10(max(bytes_a, 1.0)) - math.log10(max(bytes_b, 1.0))
+    return math.hypot(dm, db)
+
+
+def candidates(references: Sequence[Reference], op_class: str, layer_type: str) -> list[Reference]:
+    """The blocks a layer may be compared with: its op class and layer type, else its op class, else all."""
+    same_class = [r for r in references if r.op_class == op_class]
+    same_type = [r for r in same_class if r.type == layer_type]
+    return same_type or same_class or list(references)
+
+
+def nearest_efficiency(
+    references: Sequence[Reference], op_class: str, layer_type: str, macs: float, bytes_moved: float,
+    k: int = NEAREST_K,
+) -> float:  # fmt: skip
+    """Efficiency of a layer (per-call ``macs``, ``bytes_moved``) from its ``k`` nearest calibration blocks.
+
+    Inverse-distance-weighted geometric mean of their efficiencies (efficiencies are ratios, so they
+    average on a log scale); a block of the layer's own size is used alone.
+    """
+    pool = [r for r in candidates(references, op_class, layer_type) if r.efficiency > 0]
+    if not pool:
+        raise ValueError("no calibration block with a positive efficiency to compare the layer with")
+    near = sorted(((_log_distance(macs, bytes_moved, r.macs, r.bytes), r) for r in pool), key=lambda dr: dr[0])[:k]
+    if near[0][0] < _SAME_SIZE:
+        return near[0][1].efficiency
+    weights = [1.0 / d for d, _ in near]
+    log_eff = sum(w * math.log(r.efficiency) for w, (_, r) in zip(weights, near, strict=True)) / sum(weights)
+    return math.exp(log_eff)
+
+
+def calibrated_layer_ms(
+    macs: float, bytes_moved: float, calls: int, op_class: str, layer_type: str,
+    peak_gmacs_per_s: float, bandwidth_gb_per_s: float, references: Sequence[Reference],
+) -> float:  # fmt: skip
+    """One layer on its own: ``calls`` x (per-call roofline / the nearest calibration blocks' efficiency), in ms."""
+    from effprof.hardware.roofline import roofline_time_ms
+
+    calls = max(int(calls), 1)
+    per_call_macs, per_call_bytes = macs / calls, bytes_moved / calls
+    roof = roofline_time_ms(per_call_macs, per_call_bytes, peak_gmacs_per_s, bandwidth_gb_per_s)
+    return calls * roof / nearest_efficiency(references, op_class, layer_type, per_call_macs, per_call_bytes)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Network time = ``scale`` x sum of layer times + ``overhead_ms`` x op calls (identity by default)."""
+
+    scale: float = 1.0
+    overhead_ms: float = 0.0
+    networks: int = 0
+    #: mean absolute percentage error of the fit on its own networks
+    fit_mape: float = math.nan
+
+    def network_ms(self, layers_ms: float, op_calls: int) -> float:
+        return self.scale * layers_ms + self.overhead_ms * op_calls
+
+
+def fit_composition(layers_ms: Sequence[float], op_calls: Sequence[int], measured_ms: Sequence[float]) -> Composition:
+    """The non-negative (scale, overhead per op call) that best turns summed layer times into network times."""
+    scale, overhead = fit_scale_overhead(layers_ms, op_calls, measured_ms)
+    fitted = Composition(scale, overhead, len(measured_ms))
+    score = mape([fitted.network_ms(t, n) for t, n in zip(layers_ms, op_calls, strict=True)], measured_ms)
+    return Composition(scale, overhead, len(measured_ms), score)

@@ -277,12 +277,18 @@ def _time(
     budget_s = DEFAULT_BUDGET_S if budget_s is None else budget_s
     if not budget_s > 0:
         raise EffprofError(f"budget {budget_s!r} s: must be > 0 seconds")
+    from effprof.hardware.contention import least_contended
+
     try:
-        return time_runs(run, sync=sync_for(device), backend=name, device=device, threads=threads,
-                         budget_s=budget_s, min_runs=min_runs, warmup_runs=1, warmup_s=0.05)  # fmt: skip
+        m, w = least_contended(lambda: time_runs(run, sync=sync_for(device), backend=name, device=device,
+                                                 threads=threads, budget_s=budget_s, min_runs=min_runs,
+                                                 warmup_runs=1, warmup_s=0.05))  # fmt: skip
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         raise EffprofError(f"{name} on {device}: out of memory; give a smaller size", exit_code=1) from None
+    if w.warning():
+        m.warnings.append(w.warning())
+    return m
 
 
 def measure_limits(

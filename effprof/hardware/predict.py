@@ -7,9 +7,10 @@ own time:
 - ``macs``: MACs / the reference model's achieved MAC rate (the reference is timed in the same
   run, and left out of the error since it predicts itself exactly);
 - ``roofline``: the sum over layers of max(MACs / peak, bytes / bandwidth);
-- ``calibrated``: the sum over layers of scale_c x roofline + overhead_c x op calls, with
-  (scale_c, overhead_c) fitted per op class on the calibration blocks (effprof.hardware.blocks),
-  none of which is an evaluated model, so no leave-one-out is needed.
+- ``calibrated``: each layer's roofline time / the efficiency of the nearest calibration layers of
+  its op class, summed and composed as in a network (scale x sum + overhead x op calls), both fitted
+  on this device's calibration layers and synthetic networks (effprof.hardware.fit); none of them is
+  an evaluated model or part of one, so no leave-one-out is needed.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from typing import Any
 from effprof.counters.result import CountResult
 from effprof.errors import EffprofError
 from effprof.hardware.calibrate import Calibration
-from effprof.hardware.fit import ClassFit, fit_for, mape, percent_error
+from effprof.hardware.fit import Composition, Reference, calibrated_layer_ms, mape, percent_error
 from effprof.hardware.limits import DeviceLimits
 from effprof.hardware.roofline import roofline_time_ms
 
 PREDICTORS = ("macs", "roofline", "calibrated")
 DEFAULT_REFERENCE = "resnet18"
-#: the default set: every family of the registry at its default resolution, small enough that
-#: timing all of them (and the reference) takes about a minute on 2 cores; ``--all`` runs the registry
+#: ``predict --quick``: one or two models of every family at its default resolution (the default is
+#: the whole registry, ~1 minute of timing per round on 2 cores; this set takes about a third)
 QUICK_MODELS = (
     "resnet50", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0",
     "efficientnet_b2", "shufflenet_v2_x1_0", "ghostnet_100", "se_resnet50", "mnasnet1_0", "vit_ti_16", "swin_t",
@@ -43,13 +44,16 @@ def roofline_sum_ms(count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_pe
     return sum(roofline_time_ms(r.macs, r.bytes, peak_gmacs_per_s, bandwidth_gb_per_s) for r in count.layers)
 
 
-def calibrated_ms(count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_per_s: float, fits: dict[str, ClassFit]) -> float:
-    """Calibrated roofline: the sum of every layer's scale x roofline + overhead x op calls, in ms."""
-    total = 0.0
-    for r in count.layers:
-        roof = roofline_time_ms(r.macs, r.bytes, peak_gmacs_per_s, bandwidth_gb_per_s)
-        total += fit_for(fits, r.op_class).predict_ms(roof, r.calls)
-    return total
+def calibrated_ms(
+    count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_per_s: float, references: Sequence[Reference],
+    composition: Composition | None = None,
+) -> float:  # fmt: skip
+    """Calibrated roofline: the layers' calibrated times composed as in a network, in ms."""
+    from effprof.hardware.calibrate import count_op_calls
+
+    layers_ms = sum(calibrated_layer_ms(r.macs, r.bytes, r.calls, r.op_class, r.type, peak_gmacs_per_s,
+                                        bandwidth_gb_per_s, references) for r in count.layers)  # fmt: skip
+    return (composition or Composition()).network_ms(layers_ms, count_op_calls(count))
 
 
 def macs_only_ms(macs: float, reference_macs: float, reference_ms: float) -> float:
@@ -66,6 +70,8 @@ class ModelPrediction:
     macs: int = 0
     measured_ms: float | None = None
     measured_iqr_ms: float | None = None
+    #: each round's median latency, ms (``measured_ms`` is their median)
+    round_ms: list[float] = field(default_factory=list)
     predicted_ms: dict[str, float] = field(default_factory=dict)
     is_reference: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -81,7 +87,8 @@ class ModelPrediction:
     def to_row(self) -> dict[str, Any]:
         row: dict[str, Any] = {
             "model": self.model, "input_shape": "x".join(map(str, self.input_shape)), "macs": self.macs,
-            "latency_ms": self.measured_ms, "latency_iqr_ms": self.measured_iqr_ms, "reference": self.is_reference,
+            "latency_ms": self.measured_ms, "latency_iqr_ms": self.measured_iqr_ms, "rounds": len(self.round_ms),
+            "latency_rounds_ms": " ".join(f"{v:.4g}" for v in self.round_ms) or None, "reference": self.is_reference,
         }  # fmt: skip
         for name in PREDICTORS:
             row[f"predicted_{name}_ms"] = self.predicted_ms.get(name)
@@ -121,19 +128,43 @@ class PredictionResult:
             "device": self.limits.device, "threads": self.limits.threads,
             "fits": {c: {"scale": f.scale, "efficiency": f.efficiency, "overhead_us": f.overhead_ms * 1e3,
                          "samples": f.samples, "fit_mape_pct": f.fit_mape} for c, f in self.calibration.fits.items()},
+            "composition": {"scale": self.calibration.composition.scale,
+                            "overhead_us_per_op_call": self.calibration.composition.overhead_ms * 1e3,
+                            "networks": self.calibration.composition.networks,
+                            "fit_mape_pct": self.calibration.composition.fit_mape},
         }  # fmt: skip
 
 
-def measure_model(spec: str, *, device: str, threads: int, budget_s: float, resolution: int | None = None):
-    """Count a model (meta device) and time it eagerly on ``device``: (CountResult, Measurement)."""
+def count_model(spec: str, *, resolution: int | None = None):
+    """Build a model on the meta device and count it: (BuiltModel, CountResult)."""
     from effprof.counters.analytic import count_analytic
-    from effprof.latency import measure
     from effprof.models import build_model
 
     built = build_model(spec, resolution=resolution, device="meta")
-    count = count_analytic(built.module, built.input_shape, name=built.label)
+    return built, count_analytic(built.module, built.input_shape, name=built.label)
+
+
+def time_model(built, *, device: str, threads: int, budget_s: float):
+    """Eager latency of a fresh, seeded instance of ``built`` on ``device`` (a Measurement).
+
+    Timed again (up to 3 times in all) while other processes compete for the CPU; a timing that
+    stays contended carries a warning.
+    """
+    from effprof.hardware.contention import least_contended
+    from effprof.latency import measure
+
     module = built.rebuild(device)
-    return count, measure(module, built.input_shape, "eager", device=device, threads=threads, budget_s=budget_s)
+    m, w = least_contended(lambda: measure(module, built.input_shape, "eager", device=device, threads=threads,
+                                           budget_s=budget_s))  # fmt: skip
+    if w.warning():
+        m.warnings.append(w.warning())
+    return m
+
+
+def _median(values: Sequence[float]) -> float:
+    from effprof.latency.measurement import quantile
+
+    return quantile(values, 0.5)
 
 
 def predict_models(
@@ -144,42 +175,76 @@ def predict_models(
     reference: str = DEFAULT_REFERENCE,
     resolution: int | None = None,
     budget_s: float = DEFAULT_MODEL_BUDGET_S,
+    rounds: int = 1,
     dtype: str = "fp32",
     on_result: Callable[[ModelPrediction], None] | None = None,
+    on_timed: Callable[[str], None] | None = None,
 ) -> PredictionResult:
-    """Time the reference, then each model; predict each three ways. A model that fails is a row with ``error``.
+    """Count every model, time them all ``rounds`` times round-robin, predict each three ways.
 
-    Ctrl-C stops the run and returns what finished, with ``interrupted`` set.
+    A model's measured latency is the median over rounds of each round's median: round-robin
+    spreads slow spells of a shared machine over every model instead of a few. A model that fails
+    is a row with ``error``; ``on_timed(spec)`` is called after each timing, ``on_result(row)``
+    once per model at the end. Ctrl-C stops the timing and scores what was timed, with
+    ``interrupted`` set.
     """
     if not models:
         raise EffprofError("predict needs at least one model spec, e.g. effprof predict mobilenet_v2 resnet50")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise EffprofError(f"rounds {rounds!r}: must be a whole number >= 1")
     from effprof.api import check_specs
+    from effprof.hardware.allocator import prime_allocator
 
     check_specs([reference, *models])
-    peak, bandwidth = limits.peak_gmacs_per_s(dtype), limits.bandwidth_gb_per_s
-    options = {"device": limits.device, "threads": limits.threads, "budget_s": budget_s, "resolution": resolution}
+    order = list(dict.fromkeys([reference, *models]))
     result = PredictionResult([], reference, limits, calibration)
-    ref_count, ref_m = measure_model(reference, **options)
-    if not ref_m.median_ms > 0:
-        raise EffprofError(f"reference {reference} timed at {ref_m.median_ms} ms: cannot take a rate from it", exit_code=1)
-
-    def predict(spec: str, count: CountResult, m) -> ModelPrediction:
-        return ModelPrediction(
-            model=spec, input_shape=count.input_shape, macs=count.macs, measured_ms=m.median_ms,
-            measured_iqr_ms=m.iqr_ms, is_reference=spec == reference, warnings=list(m.warnings),
-            predicted_ms={"macs": macs_only_ms(count.macs, ref_count.macs, ref_m.median_ms),
-                          "roofline": roofline_sum_ms(count, peak, bandwidth),
-                          "calibrated": calibrated_ms(count, peak, bandwidth, calibration.fits)},
-        )  # fmt: skip
-
-    for spec in dict.fromkeys([reference, *models]):
+    counted: dict[str, tuple] = {}
+    errors: dict[str, str] = {}
+    for spec in order:
         try:
-            row = predict(spec, ref_count, ref_m) if spec == reference else predict(spec, *measure_model(spec, **options))
+            counted[spec] = count_model(spec, resolution=resolution)
         except EffprofError as exc:
-            row = ModelPrediction(spec, error=exc.message)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            break
+            errors[spec] = exc.message
+    if reference in errors:
+        raise EffprofError(f"reference {reference}: {errors[reference]}")
+
+    prime_allocator()  # so a model's time does not depend on which model ran before it
+    timings: dict[str, list] = {spec: [] for spec in counted}
+    options = {"device": limits.device, "threads": limits.threads, "budget_s": budget_s}
+    try:
+        for _ in range(rounds):
+            for spec in order:
+                if spec in errors:
+                    continue
+                try:
+                    timings[spec].append(time_model(counted[spec][0], **options))
+                except EffprofError as exc:
+                    errors[spec] = exc.message
+                if on_timed is not None:
+                    on_timed(spec)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    if not timings.get(reference):
+        raise EffprofError(f"reference {reference} was not timed: {errors.get(reference, 'interrupted')}", exit_code=1)
+
+    peak, bandwidth = limits.peak_gmacs_per_s(dtype), limits.bandwidth_gb_per_s
+    ref_count = counted[reference][1]
+    ref_ms = _median([m.median_ms for m in timings[reference]])
+    for spec in order:
+        ms = [m.median_ms for m in timings.get(spec, [])]
+        if spec in errors or not ms:
+            row = ModelPrediction(spec, error=errors.get(spec, "not timed (interrupted)"))
+        else:
+            count = counted[spec][1]
+            row = ModelPrediction(
+                model=spec, input_shape=count.input_shape, macs=count.macs, measured_ms=_median(ms),
+                measured_iqr_ms=_median([m.iqr_ms for m in timings[spec]]), round_ms=ms, is_reference=spec == reference,
+                warnings=list(dict.fromkeys(w for m in timings[spec] for w in m.warnings)),
+                predicted_ms={"macs": macs_only_ms(count.macs, ref_count.macs, ref_ms),
+                              "roofline": roofline_sum_ms(count, peak, bandwidth),
+                              "calibrated": calibrated_ms(count, peak, bandwidth, calibration.references,
+                                                            calibration.composition)},
+            )  # fmt: skip
         result.models.append(row)
         if on_result is not None:
             on_result(row)

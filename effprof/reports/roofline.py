@@ -179,15 +179,19 @@ def render_predictions(result: PredictionResult) -> Group:
     }
     for p in PREDICTORS:
         mape_table.add_row(labels[p], how[p], f"{result.mape(p):.1f}%")
-    fits = Table(title="calibration: per op class, fitted on single layers (none of them an evaluated model)",
-                 title_justify="left")  # fmt: skip
-    for col in ("op class", "blocks", "efficiency (1/scale)", "overhead µs/call", "fit MAPE"):
-        fits.add_column(col, justify="left" if col == "op class" else "right")
-    for name, f in result.calibration.fits.items():
-        fits.add_row("(pooled, for other classes)" if name == "*" else name, str(f.samples), _pct(f.efficiency),
-                     f"{f.overhead_ms * 1e3:.1f}", f"{f.fit_mape:.0f}%")  # fmt: skip
     cal = result.calibration
+    fits = Table(title=f"calibration on this device: {len(cal.timings)} single layers, {len(cal.networks)} synthetic "
+                 "networks (none of them an evaluated model or cut from one)", title_justify="left")  # fmt: skip
+    for col in ("op class", "layers", "efficiency once big", "overhead µs/call", "summary fit MAPE"):
+        fits.add_column(col, justify="left" if col == "op class" else "right")
+    for name, f in cal.fits.items():
+        if name != "*":
+            fits.add_row(name, str(f.samples), _pct(f.efficiency), f"{f.overhead_ms * 1e3:.1f}", f"{f.fit_mape:.0f}%")
+    comp = cal.composition
     lines = [
+        Text(f"calibrated = each layer's roofline / the efficiency of the 2 nearest calibration layers of its op class "
+             f"(same layer type where timed), summed, then x {comp.scale:.2f} + {comp.overhead_ms * 1e3:.1f} µs per op "
+             f"call (fitted on the {comp.networks} networks, {comp.fit_mape:.0f}% MAPE on them).", style="dim"),
         Text(f"roofs: {result.limits.peak_gmacs_per_s():,.1f} GMAC/s, {result.limits.bandwidth_gb_per_s:,.1f} GB/s; "
              f"calibration {'cached ' if cal.from_cache else 'measured '}{cal.measured_at} ({cal.cache_path}); "
              "error = (predicted - measured) / measured; + = predicted slower.", style="dim"),

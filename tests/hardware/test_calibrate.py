@@ -1,4 +1,4 @@
-"""The calibration set and its timing: every block is one op class; timings are real and cached."""
+"""The calibration sets and their timing: every layer is one op class; timings are real and cached."""
 
 from __future__ import annotations
 
@@ -8,51 +8,80 @@ from torch import nn
 
 from effprof.counters.result import OP_CLASSES
 from effprof.hardware.blocks import CALIBRATION_BLOCKS, Block
-from effprof.hardware.calibrate import _count_block, device_calibration, time_blocks
+from effprof.hardware.calibrate import (
+    _count_block,
+    count_op_calls,
+    device_calibration,
+    time_blocks,
+    time_networks,
+)
 from effprof.hardware.fit import POOLED
 from effprof.hardware.limits import measure_limits
+from effprof.hardware.networks import CALIBRATION_NETWORKS
 
 TINY_BLOCKS = (
     Block("conv_dense:tiny", "conv_dense", lambda: nn.Conv2d(4, 8, 3, padding=1), (1, 4, 8, 8)),
     Block("conv_dense:small", "conv_dense", lambda: nn.Conv2d(8, 8, 3, padding=1), (1, 8, 16, 16)),
     Block("activation:relu", "activation", nn.ReLU, (1, 8, 16, 16)),
 )
+TINY_NETWORKS = (
+    Block("network:a", "network", lambda: nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU()), (1, 4, 8, 8)),
+    Block("network:b", "network", lambda: nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
+                                                        nn.Conv2d(8, 8, 3, padding=1), nn.Flatten()), (1, 4, 16, 16)),
+)  # fmt: skip
 
 
-def test_every_calibration_block_is_the_op_class_it_claims():
+def test_every_calibration_layer_is_the_op_class_it_claims():
     for block in CALIBRATION_BLOCKS:
-        _count_block(block)  # raises when a block counts as another class
-    covered = {b.op_class for b in CALIBRATION_BLOCKS}
-    assert covered == set(OP_CLASSES) - {"other"}
+        _count_block(block)  # raises when a layer counts as another class
+    assert {b.op_class for b in CALIBRATION_BLOCKS} == set(OP_CLASSES) - {"other"}
     assert len({b.name for b in CALIBRATION_BLOCKS}) == len(CALIBRATION_BLOCKS)
+
+
+def test_calibration_networks_count_and_mix_op_classes():
+    for net in CALIBRATION_NETWORKS:
+        count = _count_block(net)
+        assert count.macs > 0 and len({r.op_class for r in count.layers}) >= 3
+        assert count_op_calls(count) > sum(r.calls for r in count.layers)  # views and copies run too
 
 
 def test_no_calibration_block_is_a_registered_model():
     from effprof.models import list_models
 
     names = {c.name for c in list_models()}
-    assert not any(b.name.split(":", 1)[1] in names for b in CALIBRATION_BLOCKS)
+    every = (*CALIBRATION_BLOCKS, *CALIBRATION_NETWORKS)
+    assert not any(b.name.split(":", 1)[1] in names for b in every)
 
 
-def test_time_blocks_counts_and_times_each_block():
+def test_time_blocks_counts_and_times_each_layer():
     seen = []
     timings = time_blocks(TINY_BLOCKS, threads=1, budget_s=0.01, on_block=seen.append)
-    assert [t.name for t in timings] == [b.name for b in TINY_BLOCKS] and seen == timings
+    assert [t.name for t in timings] == [b.name for b in TINY_BLOCKS] == seen
     conv = timings[0]
-    assert conv.macs == 8 * 4 * 9 * 8 * 8 and conv.calls == 1
+    assert conv.macs == 8 * 4 * 9 * 8 * 8 and conv.calls == 1 and conv.type == "Conv2d"
     assert all(t.measured_ms > 0 and t.bytes > 0 for t in timings)
+
+
+def test_time_networks_keeps_their_layers_and_op_calls():
+    (net, _) = time_networks(TINY_NETWORKS, threads=1, budget_s=0.01)
+    assert net.measured_ms > 0 and [layer[3] for layer in net.layers] == ["conv_dense", "activation"]
+    assert net.op_calls == 2
 
 
 def test_calibration_is_cached_and_refit_against_the_limits():
     lim = measure_limits("cpu", threads=1, **TINY)
-    first = device_calibration(lim, blocks=TINY_BLOCKS, budget_s=0.01)
+    options = {"blocks": TINY_BLOCKS, "networks": TINY_NETWORKS, "budget_s": 0.01}
+    first = device_calibration(lim, **options)
     assert not first.from_cache and set(first.fits) == {"conv_dense", "activation", POOLED}
-    again = device_calibration(lim, blocks=TINY_BLOCKS)
+    assert len(first.references) == 3 and first.composition.networks == 2
+    again = device_calibration(lim, **options)
     assert again.from_cache and [t.measured_ms for t in again.timings] == [t.measured_ms for t in first.timings]
-    # the same timings against other roofs give another fit: the fit is never stale
-    lim.ceiling("gemm").measurement.times_s[:] = [t * 2 for t in lim.ceiling("gemm").measurement.times_s]
-    refit = device_calibration(lim, blocks=TINY_BLOCKS)
+    assert again.composition == first.composition
+    # the same timings against other roofs give other efficiencies: the fit is never stale
+    for c in lim.ceilings:
+        c.measurement.times_s[:] = [t * 2 for t in c.measurement.times_s]
+    refit = device_calibration(lim, **options)
     assert refit.from_cache
-    assert refit.fits["conv_dense"].scale != pytest.approx(first.fits["conv_dense"].scale, rel=1e-6) or \
-        first.fits["conv_dense"].scale == 0  # fmt: skip
-    assert not device_calibration(lim, blocks=TINY_BLOCKS, refresh=True, budget_s=0.01).from_cache
+    # half the peak and bandwidth: twice the roofline time, so twice the efficiency at the same measured time
+    assert refit.references[0].efficiency == pytest.approx(2 * first.references[0].efficiency)
+    assert not device_calibration(lim, refresh=True, **options).from_cache

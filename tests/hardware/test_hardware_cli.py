@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 import torch
-from test_calibrate import TINY_BLOCKS
+from test_calibrate import TINY_BLOCKS, TINY_NETWORKS
 from typer.testing import CliRunner
 
 from effprof.cli import app
@@ -67,9 +67,10 @@ def test_profile_roofline_without_timing_still_draws(tiny_defaults, tmp_path):
 
 
 def test_predict_prints_the_three_mapes(tiny_defaults, monkeypatch, tmp_path):
-    from effprof.hardware import blocks
+    from effprof.hardware import blocks, networks
 
     monkeypatch.setattr(blocks, "CALIBRATION_BLOCKS", TINY_BLOCKS)
+    monkeypatch.setattr(networks, "CALIBRATION_NETWORKS", TINY_NETWORKS)
     csv, png = tmp_path / "p.csv", tmp_path / "p.png"
     result = run("predict", "mobilenet_v1_025", "resnet18", "--reference", "mobilenet_v1(width=0.25)", "-r", 32,
                  "--threads", 1, "--budget-s", 0.01, "-o", csv, "-o", png)  # fmt: skip
@@ -85,7 +86,7 @@ def test_predict_prints_the_three_mapes(tiny_defaults, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(("predict", "resnet18", "--all"), "not both"), (("predict", "resnet_9000"), "resnet_9000"),
+    [(("predict", "resnet18", "--quick"), "not both"), (("predict", "resnet_9000"), "resnet_9000"),
      (("predict", "resnet18", "-o", "x.xlsx"), "unknown suffix"), (("hw", "-o", "hw.png"), "unknown suffix")],
 )  # fmt: skip
 def test_user_mistakes_are_one_line_errors(args, message):

@@ -9,7 +9,7 @@ from conftest import TINY
 
 from effprof.errors import EffprofError
 from effprof.hardware.calibrate import Calibration
-from effprof.hardware.fit import POOLED, ClassFit
+from effprof.hardware.fit import Composition, Reference
 from effprof.hardware.limits import measure_limits
 from effprof.hardware.predict import ModelPrediction, PredictionResult, predict_models
 
@@ -19,8 +19,10 @@ def limits():
     return measure_limits("cpu", threads=1, **TINY)
 
 
-def _calibration(limits) -> Calibration:
-    return Calibration("cpu", 1, [], {POOLED: ClassFit(POOLED, 2.0, 0.01, 1)})
+def _calibration(limits, composition: Composition | None = None) -> Calibration:
+    """Every layer at half its roofline rate, whatever its class and size."""
+    refs = [Reference("conv_dense", "Conv2d", 1e6, 1e6, 0.5)]
+    return Calibration("cpu", 1, [], refs, composition=composition or Composition())
 
 
 def test_predicts_three_ways_and_leaves_the_reference_out(limits):
@@ -34,8 +36,21 @@ def test_predicts_three_ways_and_leaves_the_reference_out(limits):
         assert result.mape(p) == pytest.approx(abs(model.error_pct(p)))
     # MACs only: the reference's achieved rate applied to resnet18's MACs
     assert model.predicted_ms["macs"] == pytest.approx(model.macs * ref.measured_ms / ref.macs)
+    # calibrated, with every layer at half its roof and no composition: twice the plain roofline
+    assert model.predicted_ms["calibrated"] == pytest.approx(2 * model.predicted_ms["roofline"])
     row = model.to_row()
     assert row["latency_ms"] == model.measured_ms and row["error_calibrated_pct"] == model.error_pct("calibrated")
+
+
+def test_rounds_time_every_model_again_and_take_the_median(limits):
+    timed = []
+    result = predict_models(["resnet18"], limits, _calibration(limits), reference="mobilenet_v1_025", resolution=32,
+                            budget_s=0.01, rounds=3, on_timed=timed.append)  # fmt: skip
+    assert timed == ["mobilenet_v1_025", "resnet18"] * 3  # round-robin
+    model = result.models[1]
+    assert len(model.round_ms) == 3 and model.measured_ms == sorted(model.round_ms)[1]
+    with pytest.raises(EffprofError, match="rounds"):
+        predict_models(["resnet18"], limits, _calibration(limits), rounds=0)
 
 
 def test_a_failing_model_is_a_row_and_the_rest_still_score(limits):
