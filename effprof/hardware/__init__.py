@@ -60,6 +60,9 @@ def roofline(result: ModelProfile | ProfileResult, limits: DeviceLimits, dtype: 
     if timing is not None and (timing.device != limits.device or timing.threads != limits.threads):
         rl.notes.append(f"latency was measured on {timing.device} with {timing.threads} threads, the roofs on "
                         f"{limits.device} with {limits.threads}")  # fmt: skip
+    if limits.contended:
+        rl.notes.append("the roofs were measured while other processes used the CPU: re-run `effprof hw --refresh` "
+                        "on a quiet machine")  # fmt: skip
     if timing is not None and timing.backend != "eager":
         rl.notes.append(f"measured times are {timing.backend}'s; the roofs are PyTorch kernels' (GEMM, copy)")
     return rl

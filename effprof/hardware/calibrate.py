@@ -43,6 +43,7 @@ class BlockTiming:
     iqr_ms: float = 0.0
     warnings: tuple[str, ...] = ()
     type: str = ""  # the layer's module class, as the counter names it for a model's layers
+    contended: bool = False  # other processes took CPU time while it was timed, every attempt
 
     def roofline_ms(self, limits: DeviceLimits, dtype: str = "fp32") -> float:
         return roofline_time_ms(self.macs, self.bytes, limits.peak_gmacs_per_s(dtype), limits.bandwidth_gb_per_s)
@@ -65,6 +66,7 @@ class NetworkTiming:
     op_calls: int  # every torch call of its forward: counted layers' and those ignored on purpose
     measured_ms: float
     warnings: tuple[str, ...] = ()
+    contended: bool = False
 
 
 @dataclass
@@ -89,6 +91,19 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         return {"device": self.device, "threads": self.threads, "measured_at": self.measured_at, "machine": self.machine,
                 "timings": [asdict(t) for t in self.timings], "networks": [asdict(n) for n in self.networks]}  # fmt: skip
+
+    @property
+    def contended(self) -> list[str]:
+        """Names of the layers and networks other processes competed with on every attempt."""
+        return [t.name for t in (*self.timings, *self.networks) if t.contended]
+
+    @property
+    def warnings(self) -> list[str]:
+        if not self.contended:
+            return []
+        return [f"{len(self.contended)} of {len(self.timings) + len(self.networks)} calibration timings were taken while "
+                "other processes used the CPU (left out of the fit where others remain); this calibration is not "
+                "cached: re-run with --refresh on a quiet machine"]  # fmt: skip
 
 
 def count_op_calls(count) -> int:
@@ -147,7 +162,7 @@ def _timed(block: Block, *, device: str, threads: int, budget_s: float):
                                    budget_s=budget_s))  # fmt: skip
     if w.warning():
         m.warnings.append(w.warning())
-    return count, m
+    return count, m, w.contended
 
 
 def time_blocks(
@@ -163,11 +178,11 @@ def time_blocks(
     budget = DEFAULT_BLOCK_BUDGET_S if budget_s is None else budget_s
     out = []
     for block in block_set.CALIBRATION_BLOCKS if blocks is None else blocks:
-        count, m = _timed(block, device=device, threads=threads, budget_s=budget)
+        count, m, contended = _timed(block, device=device, threads=threads, budget_s=budget)
         out.append(BlockTiming(
             name=block.name, op_class=block.op_class, macs=count.macs, bytes=sum(r.bytes for r in count.layers),
             calls=sum(r.calls for r in count.layers), measured_ms=m.median_ms, iqr_ms=m.iqr_ms,
-            warnings=tuple(m.warnings), type=count.layers[0].type,
+            warnings=tuple(m.warnings), type=count.layers[0].type, contended=contended,
         ))  # fmt: skip
         if on_block is not None:
             on_block(block.name)
@@ -187,9 +202,9 @@ def time_networks(
     budget = DEFAULT_NETWORK_BUDGET_S if budget_s is None else budget_s
     out = []
     for net in network_set.CALIBRATION_NETWORKS if networks is None else networks:
-        count, m = _timed(net, device=device, threads=threads, budget_s=budget)
+        count, m, contended = _timed(net, device=device, threads=threads, budget_s=budget)
         layers = tuple((r.macs, r.bytes, r.calls, r.op_class, r.type) for r in count.layers)
-        out.append(NetworkTiming(net.name, layers, count_op_calls(count), m.median_ms, tuple(m.warnings)))
+        out.append(NetworkTiming(net.name, layers, count_op_calls(count), m.median_ms, tuple(m.warnings), contended))
         if on_block is not None:
             on_block(net.name)
     return out
@@ -214,13 +229,30 @@ def compose(
     return fit_composition(sums, [n.op_calls for n in networks], [n.measured_ms for n in networks])
 
 
+#: fewer clean networks than this and the composition is fitted on the contended ones too
+MIN_NETWORKS = 3
+
+
+def _clean_timings(timings: Sequence[BlockTiming]) -> list[BlockTiming]:
+    """The timings to fit on: the uncontended ones, and a class's contended ones only if it has no other."""
+    clean_classes = {t.op_class for t in timings if not t.contended}
+    return [t for t in timings if t.measured_ms > 0 and (not t.contended or t.op_class not in clean_classes)]
+
+
 def build_calibration(
     timings: Sequence[BlockTiming], networks: Sequence[NetworkTiming], limits: DeviceLimits, **meta: Any
 ) -> Calibration:
-    """Everything derived from the raw timings against ``limits``: references, composition, summaries."""
-    references = [t.reference(limits) for t in timings if t.measured_ms > 0]
+    """Everything derived from the raw timings against ``limits``: references, composition, summaries.
+
+    Timings other processes competed with are left out wherever uncontended ones remain: one
+    contended network reads many times slow and would drag the composition fit with it.
+    """
+    usable = _clean_timings(timings)
+    references = [t.reference(limits) for t in usable]
+    clean_nets = [n for n in networks if not n.contended]
+    nets = clean_nets if len(clean_nets) >= MIN_NETWORKS else list(networks)
     return Calibration(limits.device, limits.threads, list(timings), references, list(networks),
-                       compose(networks, references, limits), fit_calibration(timings, limits), **meta)  # fmt: skip
+                       compose(nets, references, limits), fit_calibration(usable, limits), **meta)  # fmt: skip
 
 
 def device_calibration(
@@ -244,7 +276,7 @@ def device_calibration(
             raw = doc["calibration"]
             timings = [BlockTiming(**{**t, "warnings": tuple(t["warnings"])}) for t in raw["timings"]]
             nets = [NetworkTiming(n["name"], tuple(tuple(r) for r in n["layers"]), n["op_calls"], n["measured_ms"],
-                                  tuple(n["warnings"])) for n in raw["networks"]]  # fmt: skip
+                                  tuple(n["warnings"]), n.get("contended", False)) for n in raw["networks"]]  # fmt: skip
             return build_calibration(timings, nets, limits, measured_at=raw.get("measured_at", ""), machine=key,
                                      cache_path=str(path), from_cache=True)  # fmt: skip
         except (KeyError, TypeError, ValueError):
@@ -254,5 +286,8 @@ def device_calibration(
     nets = time_networks(networks, **options)
     result = build_calibration(timings, nets, limits, measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                machine=key, cache_path=str(path))  # fmt: skip
-    cache.save(path, {"key": key, "calibration": result.to_dict()})
+    if not result.contended:  # a calibration taken under contention serves this run only
+        cache.save(path, {"key": key, "calibration": result.to_dict()})
+    else:
+        result.cache_path = None
     return result

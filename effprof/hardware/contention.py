@@ -20,6 +20,8 @@ T = TypeVar("T")
 
 #: cores used by others above which a timing counts as contended (re-time it, or warn)
 CONTENDED_CORES = 0.3
+#: how a contended timing's warning starts (what cached figures are checked for)
+CONTENDED_NOTE = "other processes used"
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -55,7 +57,7 @@ class Watch:
     def warning(self) -> str | None:
         if not self.contended:
             return None
-        return f"other processes used {self.others_cores:.1f} cores while this was timed: it may read slow"
+        return f"{CONTENDED_NOTE} {self.others_cores:.1f} cores while this was timed: it may read slow"
 
 
 @contextmanager
@@ -73,14 +75,37 @@ def watch() -> Iterator[Watch]:
             result.others_cores = max(0.0, (busy1 - busy0) - (self1 - self0)) / result.wall_s
 
 
-def least_contended(run: Callable[[], T], attempts: int = 3) -> tuple[T, Watch]:
+def wait_for_quiet(max_wait_s: float = 10.0, poll_s: float = 0.25, quiet_polls: int = 2) -> bool:
+    """Sleep until others have used under CONTENDED_CORES for ``quiet_polls`` polls in a row; False on timeout.
+
+    Returns at once (True) where /proc/stat is not readable: there is nothing to wait for.
+    """
+    deadline = time.perf_counter() + max_wait_s
+    quiet = 0
+    while True:
+        busy0, self0, wall0 = _busy_s(), _self_s(), time.perf_counter()
+        if busy0 is None:
+            return True
+        time.sleep(poll_s)
+        busy1, self1 = _busy_s(), _self_s()
+        others = max(0.0, (busy1 - busy0) - (self1 - self0)) / (time.perf_counter() - wall0)
+        quiet = quiet + 1 if others <= CONTENDED_CORES else 0
+        if quiet >= quiet_polls:
+            return True
+        if time.perf_counter() > deadline:
+            return False
+
+
+def least_contended(run: Callable[[], T], attempts: int = 3, max_wait_s: float = 10.0) -> tuple[T, Watch]:
     """Call ``run`` until an attempt is not contended (at most ``attempts`` times); keep the least contended.
 
-    Contention on a shared machine comes in spells of seconds: trying again a moment later usually
-    gets a quiet one.
+    Contention on a shared machine comes in spells: before each retry, wait (up to ``max_wait_s``)
+    for the other processes to go quiet.
     """
     best: tuple[T, Watch] | None = None
-    for _ in range(max(1, attempts)):
+    for attempt in range(max(1, attempts)):
+        if attempt:
+            wait_for_quiet(max_wait_s)
         with watch() as w:
             value = run()
         if best is None or (w.others_cores or 0.0) < (best[1].others_cores or 0.0):

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from effprof.errors import EffprofError
+from effprof.hardware.contention import CONTENDED_NOTE
 from effprof.latency.devices import check_device, resolve_threads, sync_for
 from effprof.latency.measurement import Measurement
 from effprof.latency.timer import time_runs
@@ -137,7 +138,15 @@ class DeviceLimits:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{c.name} {c.dtype}: {w}" for c in self.ceilings for w in c.measurement.warnings]
+        notes = [f"{c.name} {c.dtype}: {w}" for c in self.ceilings for w in c.measurement.warnings]
+        if self.contended:
+            notes.append("measured while other processes used the CPU: not cached; re-run on a quiet machine")
+        return notes
+
+    @property
+    def contended(self) -> bool:
+        """Whether any ceiling was timed while other processes competed for the CPU (on every attempt)."""
+        return any(CONTENDED_NOTE in w for c in self.ceilings for w in c.measurement.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -348,6 +357,8 @@ def device_limits(
             return limits
     limits = measure_limits(device, threads=threads, gemm_n=gemm_n, working_set_bytes=working_set_bytes,
                             budget_s=budget_s)  # fmt: skip
+    if limits.contended:
+        return limits  # figures taken under contention serve this run only; the next run measures again
     cache.save(path, {"key": key, "limits": limits.to_dict()})
     limits.cache_path = str(path)
     return limits

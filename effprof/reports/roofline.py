@@ -78,7 +78,7 @@ def render_limits(limits: DeviceLimits) -> Group:
         lines.append(Text(f"ridge point {dtype}: {limits.ridge_macs_per_byte(dtype):.2f} MACs/byte "
                           "(layers above it can be compute-bound, below it are memory-bound)"))  # fmt: skip
     source = f"cached {limits.measured_at}" if limits.from_cache else f"measured {limits.measured_at}"
-    lines.append(Text(f"{source}; cache: {limits.cache_path} (--refresh re-measures). Rates = work / median time; "
+    lines.append(Text(f"{source}; cache: {limits.cache_path or 'not cached'} (--refresh re-measures). Rates = work / median time; "
                       "bytes counted as STREAM does (each array once per run).", style="dim"))  # fmt: skip
     lines += [Text(f"warning: {w}", style="yellow") for w in limits.warnings]
     note = load_note()
@@ -175,7 +175,7 @@ def render_predictions(result: PredictionResult) -> Group:
     how = {
         "macs": f"MACs / {result.reference}'s achieved GMAC/s (timed in this run)",
         "roofline": "sum over layers of max(MACs / peak, bytes / bandwidth)",
-        "calibrated": "sum of scale x roofline + overhead x op calls, fitted per op class on calibration blocks",
+        "calibrated": "sum of roofline / the nearest calibration layers' efficiency, composed as in a network",
     }
     for p in PREDICTORS:
         mape_table.add_row(labels[p], how[p], f"{result.mape(p):.1f}%")
@@ -193,9 +193,11 @@ def render_predictions(result: PredictionResult) -> Group:
              f"(same layer type where timed), summed, then x {comp.scale:.2f} + {comp.overhead_ms * 1e3:.1f} µs per op "
              f"call (fitted on the {comp.networks} networks, {comp.fit_mape:.0f}% MAPE on them).", style="dim"),
         Text(f"roofs: {result.limits.peak_gmacs_per_s():,.1f} GMAC/s, {result.limits.bandwidth_gb_per_s:,.1f} GB/s; "
-             f"calibration {'cached ' if cal.from_cache else 'measured '}{cal.measured_at} ({cal.cache_path}); "
+             f"calibration {'cached ' if cal.from_cache else 'measured '}{cal.measured_at} ({cal.cache_path or 'not cached'}); "
              "error = (predicted - measured) / measured; + = predicted slower.", style="dim"),
     ]  # fmt: skip
+    lines += [Text(f"warning: {w}", style="yellow") for w in [*result.limits.warnings, *cal.warnings]
+              if "spread" not in w and "outliers" not in w]  # fmt: skip
     warned = [m for m in result.models if m.warnings]
     lines += [Text(f"{m.model}: {'; '.join(m.warnings)}", style="yellow") for m in warned]
     if result.interrupted:
@@ -267,7 +269,11 @@ def plot_roofline(rl: Roofline, path: Path) -> Path:
     ax.set_title(f"roofline: {rl.model} on {rl.device} ({rl.threads} threads)\n{what}", fontsize=9)
     ax.grid(True, which="both", alpha=0.2)
     ax.legend(fontsize=7, loc="lower right", markerscale=0.7)
-    fig.tight_layout()
+    free = sorted({r.op_class for r in rl.layers if not r.macs})
+    if free:
+        fig.text(0.01, 0.005, f"no point for layers without MACs ({', '.join(free)}): memory-bound by their bytes, "
+                 "see the table", fontsize=6, color="grey")  # fmt: skip
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
     fig.savefig(path)
     plt.close(fig)
     return path

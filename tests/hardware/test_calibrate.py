@@ -9,7 +9,10 @@ from torch import nn
 from effprof.counters.result import OP_CLASSES
 from effprof.hardware.blocks import CALIBRATION_BLOCKS, Block
 from effprof.hardware.calibrate import (
+    BlockTiming,
+    NetworkTiming,
     _count_block,
+    build_calibration,
     count_op_calls,
     device_calibration,
     time_blocks,
@@ -85,3 +88,20 @@ def test_calibration_is_cached_and_refit_against_the_limits():
     # half the peak and bandwidth: twice the roofline time, so twice the efficiency at the same measured time
     assert refit.references[0].efficiency == pytest.approx(2 * first.references[0].efficiency)
     assert not device_calibration(lim, refresh=True, **options).from_cache
+
+
+def test_contended_timings_are_left_out_of_the_fit():
+    lim = measure_limits("cpu", threads=1, **TINY)
+    conv = [BlockTiming(f"conv_dense:{i}", "conv_dense", 10**6 * (i + 1), 10**5, 1, 1.0, type="Conv2d") for i in range(3)]
+    slow = BlockTiming("conv_dense:slow", "conv_dense", 10**6, 10**5, 1, 50.0, type="Conv2d", contended=True)
+    lonely = BlockTiming("pool:only", "pool", 0, 10**5, 1, 0.5, type="MaxPool2d", contended=True)
+    nets = [NetworkTiming(f"network:{i}", ((10**6, 10**5, 1, "conv_dense", "Conv2d"),), 3, 1.2 + i / 10)
+            for i in range(3)] + [NetworkTiming("network:slow", ((10**6, 10**5, 1, "conv_dense", "Conv2d"),), 3, 90.0,
+                                                contended=True)]  # fmt: skip
+    cal = build_calibration([*conv, slow, lonely], nets, lim)
+    names = {r.name for r in cal.references}
+    assert "conv_dense:slow" not in names  # clean conv timings remain
+    assert "pool:only" in names  # a class's only timing is kept, contended or not
+    assert cal.composition.networks == 3  # the contended network is left out
+    assert cal.contended == ["conv_dense:slow", "pool:only", "network:slow"]
+    assert "not cached" in cal.warnings[0]
