@@ -42,21 +42,6 @@ def _signed_pct(value: float | None) -> str:
     return "" if value is None or not math.isfinite(value) else f"{value:+.0f}%"
 
 
-def load_note() -> Text | None:
-    """A yellow line when other processes compete for the cores (then every figure reads slow)."""
-    import os
-
-    try:
-        load_1min = os.getloadavg()[0]
-    except OSError:
-        return None
-    cores = os.cpu_count() or 1
-    if load_1min < 0.5 * cores:
-        return None
-    return Text(f"load average {load_1min:.1f} on {cores} cores: other processes compete for the CPU, "
-                "so measured times may read slow; re-run on a quiet machine for figures to report", style="yellow")  # fmt: skip
-
-
 def render_limits(limits: DeviceLimits) -> Group:
     """The measured ceilings (median rate, spread, size) and the ridge point per dtype."""
     table = Table(title=f"effprof hw: {limits.machine.get('gpu') or limits.machine.get('cpu', limits.device)}",
@@ -81,8 +66,7 @@ def render_limits(limits: DeviceLimits) -> Group:
     lines.append(Text(f"{source}; cache: {limits.cache_path or 'not cached'} (--refresh re-measures). Rates = work / median time; "
                       "bytes counted as STREAM does (each array once per run).", style="dim"))  # fmt: skip
     lines += [Text(f"warning: {w}", style="yellow") for w in limits.warnings]
-    note = load_note()
-    return Group(table, *lines, *([note] if note else []))
+    return Group(table, *lines)
 
 
 def render_roofline(rl: Roofline, top: int = 10) -> Group:
@@ -129,8 +113,7 @@ def render_roofline(rl: Roofline, top: int = 10) -> Group:
                           "over a module's op-class rows by bytes; the model's efficiency uses the timed latency.",
                           style="dim"))  # fmt: skip
     parts += [Text(n, style="yellow") for n in rl.notes]
-    note = load_note()
-    return Group(*parts, *([note] if note else []))
+    return Group(*parts)
 
 
 def roofline_frame(rl: Roofline, layer_df: pd.DataFrame) -> pd.DataFrame:
@@ -202,8 +185,7 @@ def render_predictions(result: PredictionResult) -> Group:
     lines += [Text(f"{m.model}: {'; '.join(m.warnings)}", style="yellow") for m in warned]
     if result.interrupted:
         lines.append(Text("interrupted: only the models above finished", style="yellow"))
-    note = load_note()
-    return Group(table, mape_table, fits, *lines, *([note] if note else []))
+    return Group(table, mape_table, fits, *lines)
 
 
 def _pyplot():
