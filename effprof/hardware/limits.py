@@ -231,9 +231,9 @@ def measure_gemm(
     n = n or (CUDA_GEMM_N if device.startswith("cuda") else CPU_GEMM_N)
     if n < 1:
         raise EffprofError(f"GEMM size {n}: must be >= 1")
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(n, n, generator=generator).to(device=device, dtype=_TORCH_DTYPES[dtype])
-    b = torch.randn(n, n, generator=generator).to(device=device, dtype=_TORCH_DTYPES[dtype])
+    # drawn on the device itself: 8192^2 normals on the CPU would take longer than the timing
+    generator = torch.Generator(device=device).manual_seed(0)
+    a, b = (torch.randn(n, n, generator=generator, device=device).to(_TORCH_DTYPES[dtype]) for _ in range(2))
     out = torch.empty(n, n, device=device, dtype=_TORCH_DTYPES[dtype])
 
     def run() -> None:
