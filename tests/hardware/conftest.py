@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-#: sizes that make every ceiling a few milliseconds of work: the figures only need to be real
-TINY = {"gemm_n": 64, "working_set_bytes": 1 << 20, "budget_s": 0.02}
-
 
 @pytest.fixture(autouse=True)
 def hw_cache(tmp_path, monkeypatch):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY
-from torch import nn
+from hardware_helpers import TINY, TINY_BLOCKS, TINY_NETWORKS
 
 from effprof.counters.result import OP_CLASSES
-from effprof.hardware.blocks import CALIBRATION_BLOCKS, Block
+from effprof.hardware.blocks import CALIBRATION_BLOCKS
 from effprof.hardware.calibrate import (
     BlockTiming,
     NetworkTiming,
@@ -21,17 +20,6 @@ from effprof.hardware.calibrate import (
 from effprof.hardware.fit import POOLED
 from effprof.hardware.limits import measure_limits
 from effprof.hardware.networks import CALIBRATION_NETWORKS
-
-TINY_BLOCKS = (
-    Block("conv_dense:tiny", "conv_dense", lambda: nn.Conv2d(4, 8, 3, padding=1), (1, 4, 8, 8)),
-    Block("conv_dense:small", "conv_dense", lambda: nn.Conv2d(8, 8, 3, padding=1), (1, 8, 16, 16)),
-    Block("activation:relu", "activation", nn.ReLU, (1, 8, 16, 16)),
-)
-TINY_NETWORKS = (
-    Block("network:a", "network", lambda: nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU()), (1, 4, 8, 8)),
-    Block("network:b", "network", lambda: nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
-                                                        nn.Conv2d(8, 8, 3, padding=1), nn.Flatten()), (1, 4, 16, 16)),
-)  # fmt: skip
 
 
 def test_every_calibration_layer_is_the_op_class_it_claims():

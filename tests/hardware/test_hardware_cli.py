@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 import torch
-from test_calibrate import TINY_BLOCKS, TINY_NETWORKS
+from hardware_helpers import TINY_BLOCKS, TINY_NETWORKS
 from typer.testing import CliRunner
 
 from effprof.cli import app

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from conftest import TINY
+from hardware_helpers import TINY
 
 from effprof.errors import EffprofError
 from effprof.hardware import cache, limits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import TINY
+from hardware_helpers import TINY
 
 from effprof.errors import EffprofError
 from effprof.hardware.calibrate import Calibration
