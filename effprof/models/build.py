@@ -8,6 +8,7 @@ are built on the CPU and moved.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from torch import nn
 from effprof.errors import EffprofError
 from effprof.models.registry import ModelCfg, get_model_cfg
 from effprof.models.spec import ModelSpec, parse_spec
+from effprof.models.zoo import timm_model, torchvision_model
 
 DEFAULT_RESOLUTION = 224
 
@@ -179,9 +181,7 @@ def build_model(
         if spec.name.startswith("vit_"):
             kwargs.setdefault("image_size", res)
         source = "torchvision"
-
-        def factory(**kw):
-            return torchvision.models.get_model(spec.name, weights=None, **kw)
+        factory = functools.partial(torchvision_model, spec.name)
 
     elif spec.kind == "timm":
         import timm
@@ -193,9 +193,7 @@ def build_model(
         if fixed:
             kwargs.setdefault("img_size", res)
         source = "timm"
-
-        def factory(**kw):
-            return timm.create_model(spec.name, pretrained=False, **kw)
+        factory = functools.partial(timm_model, spec.name)
 
     elif spec.kind == "import":
         factory, source = _import_factory(spec), "import"

@@ -12,13 +12,15 @@ from effprof.models.mobilenet_v1 import MobileNetV1
 from effprof.models.registry import PaperRef, register_model
 
 
-def _tv(name: str, **kwargs) -> nn.Module:
+def torchvision_model(name: str, **kwargs) -> nn.Module:
+    """Any torchvision model by name, without weights."""
     import torchvision
 
     return torchvision.models.get_model(name, weights=None, **kwargs)
 
 
-def _timm(name: str, **kwargs) -> nn.Module:
+def timm_model(name: str, **kwargs) -> nn.Module:
+    """Any timm model by name, without weights."""
     import timm
 
     return timm.create_model(name, pretrained=False, **kwargs)
@@ -29,7 +31,7 @@ _RESNET = "He et al. 2016, Deep Residual Learning, Table 1"
 for _depth, _gmacs in ((18, 1.8), (34, 3.6), (50, 3.8), (101, 7.6)):
 
     def _resnet(_n=f"resnet{_depth}", **kwargs) -> nn.Module:
-        return _tv(_n, **kwargs)
+        return torchvision_model(_n, **kwargs)
 
     _resnet.__doc__ = f"ResNet-{_depth} (torchvision)"
     register_model(
@@ -66,14 +68,14 @@ for _tag, _width, _params, _macs in (("075", 0.75, 2.6e6, 325e6), ("050", 0.5, 1
 )
 def mobilenet_v2(width_mult: float = 1.0, **kwargs) -> nn.Module:
     """MobileNetV2 (torchvision), any width by keyword: mobilenet_v2(width_mult=0.5)"""
-    return _tv("mobilenet_v2", width_mult=width_mult, **kwargs)
+    return torchvision_model("mobilenet_v2", width_mult=width_mult, **kwargs)
 
 
 _MNV3 = "Howard et al. 2019, Searching for MobileNetV3, Tables 3-4"
 for _size, _params, _macs in (("large", 5.4e6, 219e6), ("small", 2.5e6, 56e6)):
 
     def _mnv3(_n=f"mobilenet_v3_{_size}", **kwargs) -> nn.Module:
-        return _tv(_n, **kwargs)
+        return torchvision_model(_n, **kwargs)
 
     _mnv3.__doc__ = f"MobileNetV3-{_size.title()} (torchvision)"
     register_model(
@@ -90,7 +92,7 @@ _EFFICIENTNETS = (
 for _b, _res, _params, _macs in _EFFICIENTNETS:
 
     def _effnet(_n=f"efficientnet_b{_b}", **kwargs) -> nn.Module:
-        return _tv(_n, **kwargs)
+        return torchvision_model(_n, **kwargs)
 
     _effnet.__doc__ = f"EfficientNet-B{_b} (torchvision), {_res}px"
     register_model(
@@ -103,7 +105,7 @@ _SHUFFLE = "Ma et al. 2018, ShuffleNet V2, Table 8"
 for _tag, _params, _macs in (("x0_5", 1.4e6, 41e6), ("x1_0", 2.3e6, 146e6), ("x1_5", 3.5e6, 299e6), ("x2_0", 7.4e6, 591e6)):
 
     def _shuffle(_n=f"shufflenet_v2_{_tag}", **kwargs) -> nn.Module:
-        return _tv(_n, **kwargs)
+        return torchvision_model(_n, **kwargs)
 
     _shuffle.__doc__ = f"ShuffleNetV2 {_tag.replace('_', '.')} (torchvision)"
     register_model(
@@ -116,7 +118,7 @@ _GHOST = "Han et al. 2020, GhostNet, Table 7"
 for _tag, _params, _macs in (("050", 2.6e6, 42e6), ("100", 5.2e6, 141e6), ("130", 7.3e6, 226e6)):
 
     def _ghost(_n=f"ghostnet_{_tag}", **kwargs) -> nn.Module:
-        return _timm(_n, **kwargs)
+        return timm_model(_n, **kwargs)
 
     _ghost.__doc__ = f"GhostNet {int(_tag) / 100:.1f}x (timm)"
     register_model(
@@ -132,7 +134,7 @@ for _tag, _params, _macs in (("050", 2.6e6, 42e6), ("100", 5.2e6, 141e6), ("130"
 )  # fmt: skip
 def se_resnet50(**kwargs) -> nn.Module:
     """SE-ResNet-50: ResNet-50 with squeeze-and-excitation, r=16 (timm seresnet50)"""
-    return _timm("seresnet50", **kwargs)
+    return timm_model("seresnet50", **kwargs)
 
 
 # --- MnasNet (Tan et al. 2019) -----------------------------------------------------------------------
@@ -143,7 +145,7 @@ def se_resnet50(**kwargs) -> nn.Module:
 )  # fmt: skip
 def mnasnet1_0(**kwargs) -> nn.Module:
     """MnasNet 1.0 (torchvision)"""
-    return _tv("mnasnet1_0", **kwargs)
+    return torchvision_model("mnasnet1_0", **kwargs)
 
 
 # --- Vision transformers (Dosovitskiy et al. 2021; figures from DeiT, Touvron et al. 2021, Table 1) ---
@@ -156,7 +158,7 @@ _DEIT = "Touvron et al. 2021, DeiT, Table 1 (ViT architecture: Dosovitskiy et al
 )
 def vit_ti_16(**kwargs) -> nn.Module:
     """ViT-Ti/16 (timm vit_tiny_patch16_224)"""
-    return _timm("vit_tiny_patch16_224", **kwargs)
+    return timm_model("vit_tiny_patch16_224", **kwargs)
 
 
 @register_model(
@@ -165,7 +167,7 @@ def vit_ti_16(**kwargs) -> nn.Module:
 )
 def vit_s_16(**kwargs) -> nn.Module:
     """ViT-S/16 (timm vit_small_patch16_224)"""
-    return _timm("vit_small_patch16_224", **kwargs)
+    return timm_model("vit_small_patch16_224", **kwargs)
 
 
 @register_model(
@@ -174,7 +176,7 @@ def vit_s_16(**kwargs) -> nn.Module:
 )
 def vit_b_16(**kwargs) -> nn.Module:
     """ViT-B/16 (torchvision)"""
-    return _tv("vit_b_16", **kwargs)
+    return torchvision_model("vit_b_16", **kwargs)
 
 
 # --- Swin (Liu et al. 2021, Table 1) and ConvNeXt (Liu et al. 2022, Table 1) -------------------------
@@ -187,7 +189,7 @@ for _family, _names, _citation in (
     for _name, _params, _macs in _names:
 
         def _build(_n=_name, **kwargs) -> nn.Module:
-            return _tv(_n, **kwargs)
+            return torchvision_model(_n, **kwargs)
 
         _build.__doc__ = f"{_name} (torchvision)"
         register_model(
