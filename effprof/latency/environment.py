@@ -18,7 +18,8 @@ import torch
 _PACKAGES = ("torch", "torchvision", "timm", "onnx", "onnxruntime", "fvcore", "numpy")
 
 
-def _version(dist: str) -> str | None:
+def package_version(dist: str) -> str | None:
+    """The installed version of a distribution, or None (onnxruntime-gpu counts as onnxruntime)."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -82,7 +83,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         "os": platform.platform(terse=True),
         "python": platform.python_version(),
     }
-    env.update({name: _version(name) for name in _PACKAGES})
+    env.update({name: package_version(name) for name in _PACKAGES})
     if device.startswith("cuda") and torch.cuda.is_available():
         env.update(gpu_info(device))
     return env

@@ -5,19 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import sys
-from importlib import metadata
 from typing import Any
 
 import torch
 
+from effprof.latency.environment import package_version
+
 _PACKAGES = ("effprof", "torch", "torchvision", "timm", "fvcore", "onnx", "onnxruntime")
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def run_meta(**extra: Any) -> dict[str, Any]:
@@ -28,7 +22,7 @@ def run_meta(**extra: Any) -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "torch_threads": torch.get_num_threads(),
-        "versions": {p: _version(p) for p in _PACKAGES},
+        "versions": {p: package_version(p) for p in _PACKAGES},
         "units": "macs = multiply-accumulates of conv/linear/matmul/attention; flops = 2 x macs; "
         "other_ops = norm/activation/pool/elementwise ops, one per output element",
     }
