@@ -74,9 +74,10 @@ def layer_latency_ms(p: ModelProfile) -> dict[tuple[str, str], float]:
         rows = by_module.get(path)
         if not rows:
             continue
-        total = sum(r.bytes for r in rows) or len(rows)
+        total_bytes = sum(r.bytes for r in rows)
         for r in rows:
-            shares[(path, r.op_class)] = ms * ((r.bytes or 1) / total if sum(r.bytes for r in rows) else 1 / len(rows))
+            share = r.bytes / total_bytes if total_bytes else 1 / len(rows)
+            shares[(path, r.op_class)] = ms * share
     return shares
 
 
