@@ -5,6 +5,13 @@ Rule: one directory per export under ``<cache root>/onnx/<key>/model.onnx`` (plu
 (``cache_key`` or its repr), its weights, the input shape, the opset and the torch version.
 Weights are in the key because the parity check compares the file against *this* model; a
 model rebuilt with another random init (weights=None, unseeded) is a different export.
+
+Trust rule: the key names what *should* be in an entry, a content hash says what *is*. Every
+entry carries ``checksum.json``, the sha256 of each file it holds, written when the entry is made;
+a cache hit re-hashes the files and an entry whose files are missing, changed (another model
+copied over ``model.onnx``, a truncated or random file) or lack a readable sidecar is exported
+again, with a warning on the measurement. When the cache directory cannot be written, the export
+goes to a temporary directory that is removed afterwards (``Export.cleanup``), also with a warning.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ import importlib.util
 import json
 import os
 import shutil
+import tempfile
 import time
 import uuid
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +34,12 @@ from torch import nn
 
 DEFAULT_OPSET = 17
 MODEL_FILE = "model.onnx"
+CHECKSUM_FILE = "checksum.json"
+META_FILE = "meta.json"
 # Bumped when the way effprof exports changes, so old cache entries are not reused.
-EXPORT_RECIPE = "legacy-v1"
+# v2: entries carry checksum.json (v1 entries have none and would all be "rebuilt" with a warning).
+EXPORT_RECIPE = "legacy-v2"
+REBUILT_CHECKSUM = "rebuilt the ONNX export: cached file failed its checksum"
 
 
 @dataclass
@@ -37,6 +50,14 @@ class Export:
     cache_hit: bool
     export_s: float
     warnings: list[str] = field(default_factory=list)
+    #: the directory to delete once the file has been loaded, when it lives outside the cache
+    temporary_dir: Path | None = None
+
+    def cleanup(self) -> None:
+        """Remove a temporary (uncached) export; a cached one stays. Safe to call twice."""
+        if self.temporary_dir is not None:
+            shutil.rmtree(self.temporary_dir, ignore_errors=True)
+            self.temporary_dir = None
 
 
 def cache_root() -> Path:
@@ -110,46 +131,135 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> 
     return [f"onnx export traced with a warning{more}: {tracer[0][:200]}"]
 
 
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _payload(entry: Path) -> list[Path]:
+    """The files an export consists of: the model and any external data, not effprof's sidecars."""
+    return sorted(p for p in entry.iterdir() if p.is_file() and p.name not in (CHECKSUM_FILE, META_FILE))
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    # Write beside the target, then rename: a reader sees the old file or the whole new one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_checksums(entry: Path) -> dict[str, str]:
+    """Record the sha256 of every payload file of ``entry`` in its ``checksum.json``."""
+    sums = {p.name: _sha256(p) for p in _payload(entry)}
+    _write_json_atomic(entry / CHECKSUM_FILE, {"algorithm": "sha256", "files": sums})
+    return sums
+
+
+def checksum_ok(entry: Path) -> bool:
+    """Whether ``entry`` holds exactly the files its ``checksum.json`` lists, with those sha256s.
+
+    A missing or unreadable sidecar is a failure too: nothing vouches for the file then.
+    """
+    try:
+        recorded = json.loads((entry / CHECKSUM_FILE).read_text())["files"]
+        if not isinstance(recorded, dict) or MODEL_FILE not in recorded:
+            return False
+        files = _payload(entry)
+        return {p.name for p in files} == set(recorded) and all(_sha256(p) == recorded[p.name] for p in files)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _meta(model: nn.Module, example: torch.Tensor, cache_key: str | None, opset: int) -> dict:
+    return {
+        "cache_key": cache_key,
+        "model_class": type(model).__qualname__,
+        "input_shape": list(example.shape),
+        "opset": opset,
+        "torch": torch.__version__,
+        "recipe": EXPORT_RECIPE,
+    }
+
+
+def _export_uncached(
+    model: nn.Module, example: torch.Tensor, opset: int, start: float, why: OSError, notes: list[str]
+) -> Export:
+    """Export into a fresh temporary directory: the run goes on without the cache."""
+    tmp_dir = Path(tempfile.mkdtemp(prefix="effprof-onnx-"))
+    try:
+        notes = [*notes, *_export(model, example, tmp_dir / MODEL_FILE, opset)]
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    reason = f"{type(why).__name__}: {why.strerror or why}" if isinstance(why, OSError) else str(why)
+    notes.append(
+        f"ONNX cache directory {onnx_cache_dir()} is not writable ({reason}): "
+        "exported to a temporary directory and ran without the cache"
+    )
+    export = Export(
+        tmp_dir / MODEL_FILE, cache_hit=False, export_s=time.perf_counter() - start, warnings=notes
+    )
+    export.temporary_dir = tmp_dir
+    # Callers that never call cleanup() (per-layer timing) still leave nothing behind.
+    weakref.finalize(export, shutil.rmtree, tmp_dir, True)
+    return export
+
+
 def export_onnx(
     model: nn.Module,
     example: torch.Tensor,
     *,
     cache_key: str | None = None,
     opset: int = DEFAULT_OPSET,
+    rebuild_reason: str | None = None,
 ) -> Export:
     """The ONNX file for ``model`` on inputs shaped like ``example``: from the cache, else exported now.
 
-    The export is written to a private temporary directory and renamed into place, so concurrent
-    processes never see a half-written file.
+    A cached entry is used only when its files match their recorded sha256 (see the module's trust
+    rule); otherwise it is exported again and the returned warnings say so. ``rebuild_reason``
+    forces a fresh export of an entry that passed its checksum but failed later (onnxruntime could
+    not load it, or its outputs disagree with the model), and is kept as a warning. The export is
+    written to a private temporary directory and renamed into place, so concurrent processes never
+    see a half-written file. An unwritable cache means an uncached export in a temporary directory.
     """
     start = time.perf_counter()
     key = export_key(model, tuple(example.shape), cache_key=cache_key, opset=opset)
     final_dir = onnx_cache_dir() / key
     final_path = final_dir / MODEL_FILE
-    if final_path.is_file():
-        return Export(final_path, cache_hit=True, export_s=time.perf_counter() - start)
+    notes: list[str] = []
+    if rebuild_reason is not None:
+        notes.append(rebuild_reason)
+    elif final_dir.is_dir():
+        if checksum_ok(final_dir):
+            return Export(final_path, cache_hit=True, export_s=time.perf_counter() - start)
+        if final_path.exists():  # a directory without its model is an interrupted entry, not a bad one
+            notes.append(REBUILT_CHECKSUM)
 
-    final_dir.parent.mkdir(parents=True, exist_ok=True)
-    if final_dir.exists():  # a directory without its model: an interrupted or foreign entry
-        shutil.rmtree(final_dir, ignore_errors=True)
-    tmp_dir = final_dir.parent / f".{key}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp_dir.mkdir()
     try:
-        notes = _export(model, example, tmp_dir / MODEL_FILE, opset)
-        meta = {
-            "cache_key": cache_key,
-            "model_class": type(model).__qualname__,
-            "input_shape": list(example.shape),
-            "opset": opset,
-            "torch": torch.__version__,
-            "recipe": EXPORT_RECIPE,
-        }
-        (tmp_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+        final_dir.parent.mkdir(parents=True, exist_ok=True)
+        if final_dir.exists() or final_dir.is_symlink():  # a stale, foreign or failed entry
+            if final_dir.is_dir() and not final_dir.is_symlink():
+                shutil.rmtree(final_dir)
+            else:
+                final_dir.unlink()
+        tmp_dir = final_dir.parent / f".{key}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp_dir.mkdir()
+    except OSError as exc:  # read-only, a file where a directory should be, no space...
+        return _export_uncached(model, example, opset, start, exc, notes)
+    try:
+        notes += _export(model, example, tmp_dir / MODEL_FILE, opset)
+        (tmp_dir / META_FILE).write_text(json.dumps(_meta(model, example, cache_key, opset), indent=1))
+        write_checksums(tmp_dir)
         try:
             os.rename(tmp_dir, final_dir)
         except OSError:
-            # Another process won the race; its file is equivalent (same key).
-            if not final_path.is_file():
+            # Another process won the race; its entry is equivalent (same key) if it checks out.
+            if not checksum_ok(final_dir):
                 raise
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
