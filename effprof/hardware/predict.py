@@ -147,18 +147,13 @@ def count_model(spec: str, *, resolution: int | None = None):
 def time_model(built, *, device: str, threads: int, budget_s: float):
     """Eager latency of a fresh, seeded instance of ``built`` on ``device`` (a Measurement).
 
-    Timed again (up to 3 times in all) while other processes compete for the CPU; a timing that
-    stays contended carries a warning.
+    ``measure`` times it again while other processes compete for the CPU; a timing that stays
+    contended carries a warning.
     """
-    from effprof.hardware.contention import least_contended
     from effprof.latency import measure
 
     module = built.rebuild(device)
-    m, w = least_contended(lambda: measure(module, built.input_shape, "eager", device=device, threads=threads,
-                                           budget_s=budget_s))  # fmt: skip
-    if w.warning():
-        m.warnings.append(w.warning())
-    return m
+    return measure(module, built.input_shape, "eager", device=device, threads=threads, budget_s=budget_s)
 
 
 def _median(values: Sequence[float]) -> float:
@@ -193,7 +188,7 @@ def predict_models(
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise EffprofError(f"rounds {rounds!r}: must be a whole number >= 1")
     from effprof.api import check_specs
-    from effprof.hardware.allocator import prime_allocator
+    from effprof.latency.allocator import prime_allocator
 
     check_specs([reference, *models])
     order = list(dict.fromkeys([reference, *models]))

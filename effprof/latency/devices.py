@@ -5,7 +5,6 @@ Rule: a bad value is a user mistake (EffprofError, exit code 2) caught before an
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 
@@ -13,6 +12,7 @@ import torch
 from torch import nn
 
 from effprof.errors import EffprofError
+from effprof.latency.contention import ThreadChoice, choose_threads
 
 _DEVICE_RE = re.compile(r"^(cpu|cuda)(:\d+)?$")
 
@@ -37,13 +37,21 @@ def check_device(device: str) -> str:
     return name
 
 
-def resolve_threads(threads: int | None) -> int:
-    """The thread count to use: ``threads`` if given, else every logical core."""
-    if threads is None:
-        return os.cpu_count() or 1
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise EffprofError(f"--threads {threads}: must be a whole number >= 1 (or left out for all cores)")
-    return threads
+def thread_choice(threads: int | ThreadChoice | None) -> ThreadChoice:
+    """Validate a ``--threads`` request and apply the thread policy (effprof.latency.contention.choose_threads).
+
+    A ThreadChoice already made (once per run, by the caller) is passed through unchanged.
+    """
+    if isinstance(threads, ThreadChoice):
+        return threads
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise EffprofError(f"--threads {threads}: must be a whole number >= 1 (or left out for the idle cores)")
+    return choose_threads(threads)
+
+
+def resolve_threads(threads: int | ThreadChoice | None) -> int:
+    """The thread count to use: ``threads`` if given (clamped to the usable cores), else the idle usable cores."""
+    return thread_choice(threads).threads
 
 
 def check_input_shape(input_shape: Sequence[int]) -> tuple[int, ...]:

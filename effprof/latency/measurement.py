@@ -99,6 +99,15 @@ class Measurement:
     parity_max_abs_diff: float | None = None
     # One-line notes about trust in the numbers; stored, never printed here.
     warnings: list[str] = field(default_factory=list)
+    # Cores other processes used while the kept attempt was timed (None: unknown, e.g. no /proc/stat),
+    # out of the cores this process may use; ``contended`` when they took some of ours.
+    others_cores: float | None = None
+    usable_cores: int | None = None
+    contended: bool = False
+    #: how many times the timing was repeated because others competed for the CPU
+    retimes: int = 0
+    #: why ``threads`` is what it is (the thread policy's reason, e.g. "2 usable cores - 1 busy ...")
+    threads_reason: str | None = None
 
     @property
     def runs(self) -> int:
@@ -145,6 +154,13 @@ class Measurement:
         mean = self.mean_ms
         return self.std_ms / mean if mean and math.isfinite(mean) else math.nan
 
+    @property
+    def contended_share(self) -> float | None:
+        """Others' CPU use as a share of the usable cores, when the timing was contended; else None."""
+        if not self.contended or self.others_cores is None or not self.usable_cores:
+            return None
+        return self.others_cores / self.usable_cores
+
     def to_row(self) -> dict[str, Any]:
         """The latency columns of a model-level report row (see DESIGN.md, Row columns)."""
         return {
@@ -155,6 +171,8 @@ class Measurement:
             "latency_iqr_ms": self.iqr_ms,
             "latency_p90_ms": self.p90_ms,
             "runs": self.runs,
+            "others_cores": self.others_cores,
+            "contended": self.contended_share,
         }
 
     def __repr__(self) -> str:

@@ -31,6 +31,7 @@ from torch.autograd.profiler import record_function
 from torch.profiler import ProfilerActivity, profile
 
 from effprof.errors import EffprofError
+from effprof.latency import contention
 from effprof.latency.base import backend_failure
 from effprof.latency.devices import (
     check_device,
@@ -77,6 +78,8 @@ class LayerTimes:
     overhead_ms: dict[str, float] = field(default_factory=dict)
     node_ms: dict[str, float] | None = None
     op_type_ms: dict[str, float] | None = None
+    #: one-line notes about trust in the shares (other processes competing while profiling)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def attributed_ms(self) -> float:
@@ -305,6 +308,13 @@ def _onnx_layer_times(
     )
 
 
+def _noted(times: LayerTimes, w: contention.Watch) -> LayerTimes:
+    """Warn on ``times`` when others competed while profiling (no re-timing: only the shares are used)."""
+    if w.contended(times.threads):
+        times.warnings.append(contention.contention_warning(w.others_cores or 0.0, w.usable_cores, 0))
+    return times
+
+
 def _check_counts(iterations: int, warmup: int) -> None:
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise EffprofError(f"iterations {iterations!r}: must be a whole number >= 1")
@@ -334,38 +344,38 @@ def per_layer_times(
     shape = check_input_shape(input_shape)
     _check_counts(iterations, warmup)
     check_model(model)
-    with torch_threads(threads):
+    with torch_threads(threads), contention.watch() as w:
         try:
-            example = example_input(shape, device)
-            if name == "eager":
-                return _eager_layer_times(
-                    model, example, device=device, threads=threads, iterations=iterations, warmup=warmup
-                )
-            from effprof.latency.onnx_export import export_onnx
-            from effprof.latency.onnxrt import _model_device, providers_for
-
-            providers_for(device)
-            was_training = model.training
-            model.eval()
-            try:
-                x = example.to(_model_device(model))
-                export = export_onnx(model, x, cache_key=cache_key)
-            finally:
-                model.train(was_training)
-            return _onnx_layer_times(
-                export.path,
-                shape,
-                device=device,
-                threads=threads,
-                iterations=iterations,
-                warmup=warmup,
-                known_modules={n for n, _ in model.named_modules()},
-                example=x,
-            )
+            times = _model_layer_times(model, shape, name, device=device, threads=threads, iterations=iterations,
+                                       warmup=warmup, cache_key=cache_key)  # fmt: skip
         except EffprofError:
             raise
         except Exception as exc:
             raise backend_failure(name, model, exc) from exc
+    return _noted(times, w)
+
+
+def _model_layer_times(
+    model: nn.Module, shape: tuple[int, ...], name: str, *, device: str, threads: int, iterations: int,
+    warmup: int, cache_key: str | None,
+) -> LayerTimes:  # fmt: skip
+    example = example_input(shape, device)
+    if name == "eager":
+        return _eager_layer_times(model, example, device=device, threads=threads, iterations=iterations,
+                                  warmup=warmup)  # fmt: skip
+    from effprof.latency.onnx_export import export_onnx
+    from effprof.latency.onnxrt import _model_device, providers_for
+
+    providers_for(device)
+    was_training = model.training
+    model.eval()
+    try:
+        x = example.to(_model_device(model))
+        export = export_onnx(model, x, cache_key=cache_key)
+    finally:
+        model.train(was_training)
+    return _onnx_layer_times(export.path, shape, device=device, threads=threads, iterations=iterations,
+                             warmup=warmup, known_modules={n for n, _ in model.named_modules()}, example=x)  # fmt: skip
 
 
 def per_layer_onnx_file(
@@ -385,19 +395,12 @@ def per_layer_onnx_file(
     path = Path(path)
     if not path.is_file():
         raise EffprofError(f"{path}: no such ONNX file; give the path to an existing .onnx file")
-    with torch_threads(threads):
+    with torch_threads(threads), contention.watch() as w:
         try:
-            return _onnx_layer_times(
-                path,
-                shape,
-                device=device,
-                threads=threads,
-                iterations=iterations,
-                warmup=warmup,
-                known_modules=None,
-                example=None,
-            )
+            times = _onnx_layer_times(path, shape, device=device, threads=threads, iterations=iterations,
+                                      warmup=warmup, known_modules=None, example=None)  # fmt: skip
         except EffprofError:
             raise
         except Exception as exc:
             raise backend_failure("onnxruntime", path.name, exc) from exc
+    return _noted(times, w)

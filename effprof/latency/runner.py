@@ -13,22 +13,27 @@ from pathlib import Path
 from torch import nn
 
 from effprof.errors import EffprofError
+from effprof.latency.allocator import prime_allocator
 from effprof.latency.base import Prepared, backend_failure
+from effprof.latency.contention import ThreadChoice
 from effprof.latency.devices import (
     check_device,
     check_input_shape,
     check_model,
     example_input,
-    resolve_threads,
+    thread_choice,
 )
 from effprof.latency.measurement import Measurement
 from effprof.latency.registry import get_backend
 from effprof.latency.timer import DEFAULT_BUDGET_S, DEFAULT_MIN_RUNS, time_runs, torch_threads
 
+#: a timing budget beyond this is a typo (an hour of timing per model and backend), not a request
+MAX_BUDGET_S = 3600.0
+
 
 def _check_budget(budget_s: float, min_runs: int) -> None:
-    if not budget_s > 0:
-        raise EffprofError(f"latency budget {budget_s!r} s: must be > 0 seconds")
+    if isinstance(budget_s, bool) or not isinstance(budget_s, int | float) or not 0 < budget_s <= MAX_BUDGET_S:
+        raise EffprofError(f"latency budget {budget_s!r} s: must be a number of seconds > 0 and <= {MAX_BUDGET_S:g}")
     if isinstance(min_runs, bool) or not isinstance(min_runs, int) or min_runs < 1:
         raise EffprofError(f"min_runs {min_runs!r}: must be a whole number >= 1")
 
@@ -38,7 +43,7 @@ def _timed(
     *,
     backend: str,
     device: str,
-    threads: int,
+    threads: ThreadChoice,
     input_shape: tuple[int, ...],
     budget_s: float,
     min_runs: int,
@@ -50,13 +55,13 @@ def _timed(
             sync=prepared.sync,
             backend=backend,
             device=device,
-            threads=threads,
+            threads=threads.threads,
             budget_s=budget_s,
             min_runs=min_runs,
         )
-    except EffprofError:
+    except (EffprofError, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except BaseException as exc:  # noqa: BLE001 - a model's sys.exit() is that model's failure, not ours
         raise backend_failure(backend, what, exc) from exc
     finally:
         prepared.close()
@@ -65,7 +70,8 @@ def _timed(
     m.cache_hit = prepared.cache_hit
     m.artifact = prepared.artifact
     m.parity_max_abs_diff = prepared.parity_max_abs_diff
-    m.warnings = [*prepared.warnings, *m.warnings]
+    m.threads_reason = threads.reason
+    m.warnings = [*([threads.warning] if threads.warning else []), *prepared.warnings, *m.warnings]
     return m
 
 
@@ -75,32 +81,34 @@ def measure(
     backend: str = "eager",
     *,
     device: str = "cpu",
-    threads: int | None = None,
+    threads: int | ThreadChoice | None = None,
     budget_s: float = DEFAULT_BUDGET_S,
     min_runs: int = DEFAULT_MIN_RUNS,
     cache_key: str | None = None,
 ) -> Measurement:
     """Latency of ``model`` on a random float32 input of ``input_shape`` with one backend.
 
-    ``threads`` defaults to every logical core; ``cache_key`` names the model for the ONNX export
-    cache (e.g. its spec string; the weights are hashed in as well). The model is put in eval
-    mode (restored afterwards) and moved to ``device``.
+    ``threads`` defaults to the thread policy (the usable cores other processes are not busy on,
+    effprof.latency.contention.choose_threads); a ThreadChoice made once per run is used as is.
+    ``cache_key`` names the model for the ONNX export cache (e.g. its spec string; the weights are
+    hashed in as well). The model is put in eval mode (restored afterwards) and moved to ``device``.
     """
     device = check_device(device)
     impl = get_backend(backend)
-    threads = resolve_threads(threads)
+    threads = thread_choice(threads)
     shape = check_input_shape(input_shape)
     _check_budget(budget_s, min_runs)
     check_model(model)
 
+    prime_allocator()  # so a model's time does not depend on which model ran before it
     # Set threads before prepare too: Inductor bakes the thread count into compiled kernels.
-    with torch_threads(threads):
+    with torch_threads(threads.threads):
         try:
             example = example_input(shape, device)
-            prepared = impl.prepare(model, example, device=device, threads=threads, cache_key=cache_key)
-        except EffprofError:
+            prepared = impl.prepare(model, example, device=device, threads=threads.threads, cache_key=cache_key)
+        except (EffprofError, KeyboardInterrupt):
             raise
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - a model's sys.exit() is that model's failure, not ours
             raise backend_failure(impl.name, model, exc) from exc
         return _timed(
             prepared,
@@ -119,7 +127,7 @@ def measure_onnx_file(
     input_shape: tuple[int, ...],
     *,
     device: str = "cpu",
-    threads: int | None = None,
+    threads: int | ThreadChoice | None = None,
     budget_s: float = DEFAULT_BUDGET_S,
     min_runs: int = DEFAULT_MIN_RUNS,
 ) -> Measurement:
@@ -130,11 +138,11 @@ def measure_onnx_file(
     from effprof.latency.onnxrt import prepare_onnx_file
 
     device = check_device(device)
-    threads = resolve_threads(threads)
+    threads = thread_choice(threads)
     shape = check_input_shape(input_shape)
     _check_budget(budget_s, min_runs)
-    with torch_threads(threads):
-        prepared = prepare_onnx_file(path, shape, device=device, threads=threads)
+    with torch_threads(threads.threads):
+        prepared = prepare_onnx_file(path, shape, device=device, threads=threads.threads)
         return _timed(
             prepared,
             backend="onnxruntime",

@@ -1,9 +1,12 @@
-"""The one timing loop every backend goes through, modelled on ``Timer.blocked_autorange``.
+"""The one timing loop every backend, command and calibration goes through, modelled on ``Timer.blocked_autorange``.
 
 Rule: warm up, pick a block size so the timer's own overhead is negligible, then time whole
 blocks until both the time budget is spent and ``min_runs`` blocks are in. ``sync`` runs inside
 the timed region, so asynchronous device work (CUDA) is counted; thread count is set explicitly
-and restored afterwards.
+and restored afterwards. While the blocks run, the CPU time other processes take is watched
+(effprof/latency/contention.py): a contended timing is timed again, after waiting (bounded) for
+the machine to go quiet, up to ``retimes`` times; the least contended attempt is kept, and if even
+that one was contended the Measurement says so (``others_cores``, ``contended``, a warning).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import torch
 
+from effprof.latency import contention
 from effprof.latency.measurement import Measurement, spread_warnings
 
 # Defaults sized so `compare mobilenet_v2 resnet50` on eager + onnxruntime stays well under a
@@ -32,6 +36,13 @@ MIN_BLOCK_S = 1e-3
 OVERHEAD_FACTOR = 1000
 # Keep blocks short enough that the budget still yields several samples for the quartiles.
 SAMPLES_PER_BUDGET = 20
+# A contended timing is timed again this many times, each after waiting up to QUIET_WAIT_S for quiet:
+# a few seconds at most per measurement, so a busy machine slows a run down boundedly.
+DEFAULT_RETIMES = 1
+DEFAULT_QUIET_WAIT_S = 3.0
+# Device limits and calibrations are cached for later runs: they wait longer and retry more.
+CALIBRATION_RETIMES = 2
+CALIBRATION_QUIET_WAIT_S = 10.0
 
 _clock = time.perf_counter
 
@@ -86,6 +97,19 @@ def choose_block_size(run_s: float, overhead_s: float, budget_s: float) -> int:
     return max(1, math.ceil(target_s / run_s - 1e-9))
 
 
+def _timed_blocks(
+    run: Callable[[], Any], sync: Callable[[], None], number: int, budget_s: float, min_runs: int
+) -> list[float]:
+    """Seconds per run of each timed block, until ``budget_s`` is spent and ``min_runs`` blocks are in."""
+    times_s: list[float] = []
+    total_s = 0.0
+    while total_s < budget_s or len(times_s) < min_runs:
+        block_s = _time_block(run, sync, number)
+        total_s += block_s
+        times_s.append(block_s / number)
+    return times_s
+
+
 def time_runs(
     run: Callable[[], Any],
     *,
@@ -97,14 +121,19 @@ def time_runs(
     min_runs: int = DEFAULT_MIN_RUNS,
     warmup_runs: int = DEFAULT_WARMUP_RUNS,
     warmup_s: float = DEFAULT_WARMUP_S,
+    retimes: int = DEFAULT_RETIMES,
+    quiet_wait_s: float = DEFAULT_QUIET_WAIT_S,
+    probe: contention.CpuProbe | None = None,
 ) -> Measurement:
     """Time ``run`` (a zero-argument "run once") and return its Measurement.
 
     Warm-up lasts at least ``warmup_runs`` runs and at least ``warmup_s`` seconds. Timing then
     continues block by block until ``budget_s`` of timed work is spent and at least ``min_runs``
-    blocks (so at least ``min_runs`` runs) were recorded.
+    blocks (so at least ``min_runs`` runs) were recorded. A contended attempt is repeated after
+    waiting for quiet (at most ``retimes`` more attempts, ``quiet_wait_s`` of waiting each).
     """
     sync = sync or _noop
+    attempts: list[tuple[list[float], contention.Watch]] = []
     with torch_threads(threads), _gc_paused():
         # Warm-up: the first runs pay for allocation, kernel selection and cache misses.
         done = 0
@@ -116,13 +145,21 @@ def time_runs(
         overhead_s = sorted(_time_block(run, sync, 0) for _ in range(5))[2]
         number = choose_block_size(last_run_s, overhead_s, budget_s)
 
-        times_s: list[float] = []
-        total_s = 0.0
-        while total_s < budget_s or len(times_s) < min_runs:
-            block_s = _time_block(run, sync, number)
-            total_s += block_s
-            times_s.append(block_s / number)
+        for attempt in range(max(0, retimes) + 1):
+            if attempt:
+                contention.wait_for_quiet(threads, max_wait_s=quiet_wait_s, probe=probe)
+                _time_block(run, sync, number)  # caches went cold while we waited
+            with contention.watch(probe) as w:
+                times_s = _timed_blocks(run, sync, number, budget_s, min_runs)
+            attempts.append((times_s, w))
+            if not w.contended(threads):
+                break
 
+    # Least contended first; among equals (say, all unknown) the first attempt.
+    times_s, w = min(attempts, key=lambda a: a[1].others_cores if a[1].others_cores is not None else 0.0)
+    warnings = spread_warnings(times_s)
+    if w.contended(threads):
+        warnings.insert(0, contention.contention_warning(w.others_cores or 0.0, w.usable_cores, len(attempts) - 1))
     return Measurement(
         backend=backend,
         device=device,
@@ -130,5 +167,9 @@ def time_runs(
         times_s=times_s,
         runs_per_block=number,
         warmup_runs=done,
-        warnings=spread_warnings(times_s),
+        warnings=warnings,
+        others_cores=w.others_cores,
+        usable_cores=w.usable_cores,
+        contended=w.contended(threads),
+        retimes=len(attempts) - 1,
     )

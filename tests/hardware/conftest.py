@@ -22,24 +22,3 @@ def tiny_defaults(monkeypatch):
     monkeypatch.setattr(limits, "DEFAULT_BUDGET_S", 0.02)
     monkeypatch.setattr(limits, "default_working_set_bytes", lambda device: 1 << 20)
     monkeypatch.setattr(calibrate, "DEFAULT_BLOCK_BUDGET_S", 0.01)
-
-
-@pytest.fixture(autouse=True)
-def quiet_machine(monkeypatch):
-    """These tests check arithmetic, fits and caching, not contention: pretend no other process runs.
-
-    On a busy CI runner the real detector would (rightly) refuse to cache contended calibrations and
-    wait up to 10 s for quiet before each retry, making cache tests fail and the suite slow. The
-    detector itself is tested in test_contention.py against the real ``watch()`` (imported there
-    directly, so this patch does not reach it) and against scripted readings.
-    """
-    from contextlib import contextmanager
-
-    from effprof.hardware import contention
-
-    @contextmanager
-    def quiet_watch():
-        yield contention.Watch(others_cores=0.0)
-
-    monkeypatch.setattr(contention, "watch", quiet_watch)
-    monkeypatch.setattr(contention, "wait_for_quiet", lambda *args, **kwargs: True)

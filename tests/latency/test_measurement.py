@@ -83,4 +83,6 @@ def test_to_row_has_the_contract_columns():
         "latency_iqr_ms": pytest.approx(1.0),
         "latency_p90_ms": pytest.approx(2.8),
         "runs": 3,
+        "others_cores": None,
+        "contended": None,
     }
