@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from effprof.cli import Outputs, _progress, _write, err, handle_errors, out
 from effprof.errors import EffprofError
@@ -38,7 +39,7 @@ def _load_baseline(path: Path, suite, meta, *, timed: bool, replacing: bool):
     except EffprofError as exc:
         if not replacing:
             raise
-        err.print(f"[yellow]warning:[/yellow] replacing it, not comparing: {exc.message}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/yellow] replacing it, not comparing: {escape(exc.message)}", soft_wrap=True)
         return None, []
 
 
@@ -141,7 +142,7 @@ def bench(
     for path in outputs:
         if path.suffix.lower() == ".md":
             _write_text(path, summary)
-            err.print(f"wrote {path}", style="dim")
+            err.print(f"wrote {escape(str(path))}", style="dim")
         else:
             _write([path], df, result.meta, extra, kind="bench")
     if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -159,16 +160,16 @@ def bench(
             err.print(f"[red]error:[/red] not writing the baseline: {_rows_failed(result.errors)}")
             raise typer.Exit(result.exit_code or 1)
         _write_text(baseline, to_json_text(df, result.meta))
-        err.print(f"wrote baseline {baseline}")
+        err.print(f"wrote baseline {escape(str(baseline))}")
         return
     if result.errors:
         names = ", ".join(dict.fromkeys(r["spec"] for r in result.errors))
-        err.print(f"[red]error:[/red] {_rows_failed(result.errors)}: {names}")
+        err.print(f"[red]error:[/red] {_rows_failed(result.errors)}: {escape(names)}")
         raise typer.Exit(result.exit_code or 1)
     if comparison is not None and comparison.failed:
         what = ", ".join(dict.fromkeys(f"{c.case.spec} {c.metric}" for c in comparison.failures))
         err.print(
-            f"[red]regression:[/red] {len(comparison.failures)} against {baseline}: {what}", soft_wrap=True
+            f"[red]regression:[/red] {len(comparison.failures)} against {escape(str(baseline))}: {escape(what)}", soft_wrap=True
         )
         raise typer.Exit(1)
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from effprof.reports.render import si
+from effprof.reports.render import add_row, si
 
 if TYPE_CHECKING:
     from effprof.formulas.checks import CheckRow
@@ -50,7 +51,7 @@ def render_checks(rows: Sequence[CheckRow], titles: dict[str, str] | None = None
     titles = titles or {}
     parts: list = []
     for check in dict.fromkeys(r.check for r in rows):
-        table = Table(title=f"{check}: {titles.get(check, '')}".rstrip(": "), title_justify="left")
+        table = Table(title=escape(f"{check}: {titles.get(check, '')}".rstrip(": ")), title_justify="left")
         for col, justify in (
             ("quantity", "left"), ("formula", "left"), ("configuration", "left"), ("formula value", "right"),
             ("counted", "right"), ("fvcore", "right"), ("error", "right"), ("tol.", "right"), ("", "left"),
@@ -63,12 +64,12 @@ def render_checks(rows: Sequence[CheckRow], titles: dict[str, str] | None = None
                 ("" if r.note == previous_note else r.note),
                 r.note,
             )  # say a repeated note once
-            table.add_row(
+            add_row(table,
                 r.quantity,
                 r.formula,
                 r.config,
                 number(r.predicted),
-                number(r.counted) + ("" if r.counted_by == "analytic" else f" [dim]({r.counted_by})[/dim]"),
+                Text.assemble(number(r.counted), ("" if r.counted_by == "analytic" else (f" ({r.counted_by})", "dim"))),
                 number(r.fvcore),
                 percent(r.rel_error),
                 tolerance(r.tolerance),
@@ -96,7 +97,7 @@ def render_checks(rows: Sequence[CheckRow], titles: dict[str, str] | None = None
 def render_sweep(result: SweepResult) -> Group:
     """The sweep's table (params, MACs, MACs by op class) and its growth exponents."""
     axis = result.axis
-    table = Table(title=f"effprof sweep: {result.model} over {axis}", title_justify="left")
+    table = Table(title=f"effprof sweep: {escape(result.model)} over {escape(axis)}", title_justify="left")
     table.add_column(axis, justify="right")
     table.add_column("input", justify="left")
     for col in ("params", "MACs", *(c.removeprefix("macs_") for c in result.class_columns)):
@@ -105,9 +106,9 @@ def render_sweep(result: SweepResult) -> Group:
         table.add_column(extra, justify="right")
     for row in result.rows:
         if row.get("error"):
-            table.add_row(str(row[axis]), "", Text(f"error: {row['error']}", style="red"))
+            add_row(table, str(row[axis]), "", Text(f"error: {row['error']}", style="red"))
             continue
-        table.add_row(
+        add_row(table,
             f"{row[axis]:g}",
             row["input_shape"],
             si(row["params"]),
@@ -115,7 +116,7 @@ def render_sweep(result: SweepResult) -> Group:
             *(si(row.get(c, 0)) for c in result.class_columns),
             *(number(row.get(c)) for c in result.extra_columns),
         )
-    fits = Table(title=f"growth: MACs ∝ {result.x_name}^k (log-log least squares)", title_justify="left")
+    fits = Table(title=f"growth: MACs ∝ {escape(result.x_name)}^k (log-log least squares)", title_justify="left")
     for col in ("quantity", "exponent k", "R²", "points"):
         fits.add_column(col, justify="left" if col == "quantity" else "right")
     for name, fit in result.fits.items():
@@ -124,7 +125,7 @@ def render_sweep(result: SweepResult) -> Group:
             if name == "macs"
             else name.removeprefix("macs_") + (" MACs" if name != "params" else "")
         )
-        fits.add_row(
+        add_row(fits,
             label, f"{round(fit.exponent, 3) + 0.0:.3f}", f"{fit.r2:.4f}", str(fit.points)
         )  # no "-0.000"
     parts: list = [table, fits]
@@ -143,7 +144,7 @@ def render_scale(rows: Sequence[dict]) -> Group:
     ):  # fmt: skip
         table.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
     for r in rows:
-        table.add_row(
+        add_row(table,
             str(r["phi"]), r["model"], f"{r['depth_mult']:g}", f"{r['width_mult']:g}", str(r["resolution"]),
             si(r["params"]), si(r["macs"]), f"{r['macs_vs_b0']:.2f}", f"{r['two_pow_phi']:g}",
             f"{r['rule_macs_ratio']:.2f}", f"{r['literal_depth_mult']:.2f}", f"{r['literal_width_mult']:.2f}",

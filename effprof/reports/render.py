@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
     from effprof.api import CompareResult, ProfileResult
     from effprof.models.registry import ModelCfg
+
+
+def add_row(table: Table, *cells: str | Text) -> None:
+    """``table.add_row``, with every str cell taken literally: model names, layer paths and errors are user
+    text, and ``Table.add_row`` would parse ``[/x]`` in them as markup (and crash or drop it)."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
 
 
 def si(value: float | int | None, unit: str = "", digits: int = 3) -> str:
@@ -44,7 +51,7 @@ def render_models_list(cfgs: list[ModelCfg], params: dict[str, int]) -> Table:
         table.add_column(col, justify=justify, no_wrap=col != "reference")
     for cfg in cfgs:
         paper = cfg.paper
-        table.add_row(
+        add_row(table,
             cfg.name,
             cfg.family,
             cfg.source,
@@ -68,10 +75,10 @@ def render_compare(result: CompareResult) -> Group:
         table.add_column(col, justify="left" if col in ("model", "input") else "right", no_wrap=True)
     for p in result.profiles:
         if p.count is None:
-            table.add_row(p.model, "", Text(f"error: {p.error}", style="red"))
+            add_row(table, p.model, "", Text(f"error: {p.error}", style="red"))
             continue
         c = p.count
-        table.add_row(
+        add_row(table,
             p.model,
             "x".join(map(str, p.input_shape)),
             f"{c.params:,}",
@@ -116,12 +123,12 @@ def _gap_table(result: CompareResult) -> list | None:
     lines: list[Text] = []
     for r in rows:
         if r.get("error"):
-            table.add_row(r["model"], r["backend"], r.get("device") or "", "", Text(f"error: {r['error']}", style="red"))
+            add_row(table, r["model"], r["backend"], r.get("device") or "", "", Text(f"error: {r['error']}", style="red"))
             continue
         base = first.setdefault(r["backend"], r)
         lat_ratio = r["latency_ms"] / base["latency_ms"] if base["latency_ms"] else None
         mac_ratio = r["macs"] / base["macs"] if base["macs"] else None
-        table.add_row(
+        add_row(table,
             r["model"], r["backend"], r["device"], str(r["threads"]), _ms(r["latency_ms"]),
             _ms(r["latency_iqr_ms"]), _ms(r["latency_p90_ms"]), str(r["runs"]),
             f"{r['gmacs_per_s']:.1f}" if r.get("gmacs_per_s") else "",
@@ -141,7 +148,7 @@ def render_profile(result: ProfileResult) -> Group:
     p = result.profile
     c = p.count
     assert c is not None
-    summary = Table(title=f"effprof profile: {p.model}", title_justify="left", show_header=False)
+    summary = Table(title=f"effprof profile: {escape(p.model)}", title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column(justify="right")
     timed = p.layer_times is not None
@@ -167,17 +174,17 @@ def render_profile(result: ProfileResult) -> Group:
         ("activations", si(c.activations)),
         ("weights", si(c.weight_bytes, "B")),
     ):
-        summary.add_row(key, value)
+        add_row(summary, key, value)
     for m in p.measurements:
         gmacs = c.macs / (m.median_ms / 1e3) / 1e9 if m.median_ms else 0
-        summary.add_row(
+        add_row(summary,
             f"latency, {m.backend} ({m.device}, {m.threads} threads)",
             f"{_ms(m.median_ms)} ms  (IQR {_ms(m.iqr_ms)}, p90 {_ms(m.p90_ms)}, {m.runs} runs, {gmacs:.1f} GMAC/s)",
         )
     for backend, message in p.latency_errors.items():
-        summary.add_row(f"latency, {backend}", Text(f"error: {message}", style="red"))
+        add_row(summary, f"latency, {backend}", Text(f"error: {message}", style="red"))
     for name, message in p.counter_errors.items():
-        summary.add_row(f"MACs, {name}", Text(f"error: {message}", style="red"))
+        add_row(summary, f"MACs, {name}", Text(f"error: {message}", style="red"))
 
     by_class = Table(title="by op class", title_justify="left")
     time_cols = ("ms", "% time", "time/MACs") if timed else ()
@@ -190,7 +197,7 @@ def render_profile(result: ProfileResult) -> Group:
             share_time = rows_by_class.get(op_class, 0.0) / total_ms if total_ms else 0.0
             extra = (_ms(rows_by_class.get(op_class, 0.0)), f"{100 * share_time:.1f}",
                      f"{share_time / share_macs:.1f}x" if share_macs else "")  # fmt: skip
-        by_class.add_row(
+        add_row(by_class,
             op_class,
             str(v["layers"]),
             si(v["params"]),
@@ -208,7 +215,7 @@ def render_profile(result: ProfileResult) -> Group:
         layers.add_column(col, justify="left" if col in ("layer", "type", "op class", "output") else "right")
     for r in top:
         ms = layer_ms.get((r.layer, r.op_class), 0.0)
-        layers.add_row(
+        add_row(layers,
             r.layer or "(root)",
             r.type,
             r.op_class,
@@ -245,7 +252,7 @@ def render_reconciliation(result: ProfileResult) -> list:
         by_class.add_column(col, justify="left" if col == "op class" else "right")
     for row in stock.op_class_rows():
         if row["macs"] or any(row.get(f"macs_{n}") for n in others):
-            by_class.add_row(row["op_class"], f"{row['macs']:,}", *(f"{row.get(f'macs_{n}', 0):,}" for n in others))
+            add_row(by_class, row["op_class"], f"{row['macs']:,}", *(f"{row.get(f'macs_{n}', 0):,}" for n in others))
     reasons = Table(title="reconcile: every difference over 1%, by reason", title_justify="left")
     for col in ("counter", "reason", "layers", "MACs difference"):
         reasons.add_column(col, justify="right" if col in ("layers", "MACs difference") else "left")
@@ -255,7 +262,7 @@ def render_reconciliation(result: ProfileResult) -> list:
             grouped.setdefault((d.counter, d.reason), []).append(d)
     for (counter, reason), ds in grouped.items():
         diff = sum(x.macs_counter - x.macs for x in ds)
-        reasons.add_row(counter, reason, str(len(ds)), f"{diff:+,}")
+        add_row(reasons, counter, reason, str(len(ds)), f"{diff:+,}")
     lines = [Text("coverage (share of the analytic MACs each counter saw):", style="bold")]
     lines += [Text(f"  {line}") for line in stock.coverage_lines() + completed.coverage_lines()]
     if stock.unexplained:

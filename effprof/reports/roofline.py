@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from effprof.reports.render import si
+from effprof.reports.render import add_row, si
 
 if TYPE_CHECKING:
     from effprof.hardware.limits import DeviceLimits
@@ -44,7 +45,7 @@ def _signed_pct(value: float | None) -> str:
 
 def render_limits(limits: DeviceLimits) -> Group:
     """The measured ceilings (median rate, spread, size) and the ridge point per dtype."""
-    table = Table(title=f"effprof hw: {limits.machine.get('gpu') or limits.machine.get('cpu', limits.device)}",
+    table = Table(title=f"effprof hw: {escape(str(limits.machine.get('gpu') or limits.machine.get('cpu', limits.device)))}",
                   title_justify="left")  # fmt: skip
     for col in ("ceiling", "dtype", "size", "median ms", "IQR", "runs", "rate"):
         table.add_column(col, justify="left" if col in ("ceiling", "dtype", "size") else "right", no_wrap=True)
@@ -53,7 +54,7 @@ def render_limits(limits: DeviceLimits) -> Group:
     for c in limits.ceilings:
         m = c.measurement
         unit = "GMAC/s" if c.kind == "compute" else "GB/s"
-        table.add_row(labels.get(c.name, c.name), c.dtype, c.size, _ms(m.median_ms), _pct(c.iqr_ratio), str(m.runs),
+        add_row(table, labels.get(c.name, c.name), c.dtype, c.size, _ms(m.median_ms), _pct(c.iqr_ratio), str(m.runs),
                       f"{c.rate_g_per_s:,.1f} {unit}")  # fmt: skip
     lines = [
         Text(f"device {limits.device}, {limits.threads} threads; roofline: peak {limits.peak_gmacs_per_s():,.1f} GMAC/s "
@@ -71,19 +72,19 @@ def render_limits(limits: DeviceLimits) -> Group:
 
 def render_roofline(rl: Roofline, top: int = 10) -> Group:
     """Device roofs, the model's roofline vs measured time, per op class and the heaviest layers."""
-    head = Table(title=f"roofline: {rl.model} on {rl.device} ({rl.threads} threads)", title_justify="left",
+    head = Table(title=f"roofline: {escape(rl.model)} on {escape(rl.device)} ({rl.threads} threads)", title_justify="left",
                  show_header=False)  # fmt: skip
     head.add_column(style="bold")
     head.add_column(justify="right")
-    head.add_row("peak compute (fp32 GEMM)", f"{rl.peak_gmacs_per_s:,.1f} GMAC/s")
-    head.add_row("DRAM bandwidth", f"{rl.bandwidth_gb_per_s:,.1f} GB/s")
+    add_row(head, "peak compute (fp32 GEMM)", f"{rl.peak_gmacs_per_s:,.1f} GMAC/s")
+    add_row(head, "DRAM bandwidth", f"{rl.bandwidth_gb_per_s:,.1f} GB/s")
     if rl.cache_gb_per_s:
-        head.add_row("in-cache copy (not a roof)", f"{rl.cache_gb_per_s:,.1f} GB/s")
-    head.add_row("ridge point", f"{rl.ridge_macs_per_byte:.2f} MACs/byte")
-    head.add_row("roofline time (sum over layers)", f"{_ms(rl.roofline_ms)} ms")
+        add_row(head, "in-cache copy (not a roof)", f"{rl.cache_gb_per_s:,.1f} GB/s")
+    add_row(head, "ridge point", f"{rl.ridge_macs_per_byte:.2f} MACs/byte")
+    add_row(head, "roofline time (sum over layers)", f"{_ms(rl.roofline_ms)} ms")
     if rl.latency_ms:
-        head.add_row("measured latency", f"{_ms(rl.latency_ms)} ms")
-        head.add_row("efficiency (roofline / measured)", _pct(rl.efficiency))
+        add_row(head, "measured latency", f"{_ms(rl.latency_ms)} ms")
+        add_row(head, "efficiency (roofline / measured)", _pct(rl.efficiency))
     timed = rl.measured_layers_ms is not None
 
     classes = Table(title="roofline by op class", title_justify="left")
@@ -94,7 +95,7 @@ def render_roofline(rl: Roofline, top: int = 10) -> Group:
     for c in sorted(rl.op_classes(), key=lambda c: -(c.measured_ms or c.roofline_ms)):
         extra = (_ms(c.measured_ms), _pct(c.efficiency),
                  f"{c.achieved_gmacs_per_s:.1f}" if c.achieved_gmacs_per_s else "") if timed else ()  # fmt: skip
-        classes.add_row(c.op_class, str(c.layers), si(c.macs), si(c.bytes, "B"), f"{c.intensity:.1f}",
+        add_row(classes, c.op_class, str(c.layers), si(c.macs), si(c.bytes, "B"), f"{c.intensity:.1f}",
                         f"{c.memory_bound} / {c.compute_bound}", _ms(c.roofline_ms), *extra)  # fmt: skip
 
     key = (lambda r: -(r.measured_ms or 0.0)) if timed else (lambda r: -r.roofline_ms)
@@ -105,7 +106,7 @@ def render_roofline(rl: Roofline, top: int = 10) -> Group:
         layers.add_column(col, justify="left" if col in ("layer", "op class", "bound") else "right", no_wrap=True)
     for r in heavy:
         extra = (_ms(r.measured_ms), _pct(r.efficiency)) if timed else ()
-        layers.add_row(r.layer or "(root)", r.op_class, si(r.macs), si(r.bytes, "B"), f"{r.intensity:.1f}", r.bound,
+        add_row(layers, r.layer or "(root)", r.op_class, si(r.macs), si(r.bytes, "B"), f"{r.intensity:.1f}", r.bound,
                        _ms(r.roofline_ms), *extra)  # fmt: skip
     parts: list = [head, classes, layers, Text(rl.assumptions, style="dim")]
     if timed:
@@ -129,7 +130,7 @@ def render_predictions(result: PredictionResult) -> Group:
     from effprof.hardware.predict import PREDICTORS
 
     labels = {"macs": "MACs only", "roofline": "roofline", "calibrated": "calibrated roofline"}
-    table = Table(title=f"effprof predict: eager latency on {result.limits.device} ({result.limits.threads} threads)",
+    table = Table(title=f"effprof predict: eager latency on {escape(result.limits.device)} ({result.limits.threads} threads)",
                   title_justify="left")  # fmt: skip
     table.add_column("model", no_wrap=True)
     table.add_column("input", no_wrap=True)
@@ -140,7 +141,7 @@ def render_predictions(result: PredictionResult) -> Group:
         table.add_column("error", justify="right")
     for m in result.models:
         if m.error:
-            table.add_row(m.model, "", "", Text(f"error: {m.error}", style="red"))
+            add_row(table, m.model, "", "", Text(f"error: {m.error}", style="red"))
             continue
         cells = []
         for p in PREDICTORS:
@@ -148,10 +149,10 @@ def render_predictions(result: PredictionResult) -> Group:
             style = "" if err is None or abs(err) <= 25 else "red" if abs(err) > 50 else "yellow"
             cells += [_ms(m.predicted_ms.get(p)), Text("reference" if m.is_reference and p == "macs" else _signed_pct(err),
                                                        style=style)]  # fmt: skip
-        table.add_row(m.model + (" (ref)" if m.is_reference else ""), "x".join(map(str, m.input_shape)),
+        add_row(table, m.model + (" (ref)" if m.is_reference else ""), "x".join(map(str, m.input_shape)),
                       f"{m.macs / 1e9:.3f}", _ms(m.measured_ms), *cells)  # fmt: skip
     n = len(result.scored())
-    mape_table = Table(title=f"mean absolute percentage error over {n} models (reference {result.reference} left out)",
+    mape_table = Table(title=f"mean absolute percentage error over {n} models (reference {escape(result.reference)} left out)",
                        title_justify="left")  # fmt: skip
     for col in ("predictor", "how", "MAPE"):
         mape_table.add_column(col, justify="right" if col == "MAPE" else "left")
@@ -161,7 +162,7 @@ def render_predictions(result: PredictionResult) -> Group:
         "calibrated": "sum of roofline / the nearest calibration layers' efficiency, composed as in a network",
     }
     for p in PREDICTORS:
-        mape_table.add_row(labels[p], how[p], f"{result.mape(p):.1f}%")
+        add_row(mape_table, labels[p], how[p], f"{result.mape(p):.1f}%")
     cal = result.calibration
     fits = Table(title=f"calibration on this device: {len(cal.timings)} single layers, {len(cal.networks)} synthetic "
                  "networks (none of them an evaluated model or cut from one)", title_justify="left")  # fmt: skip
@@ -169,7 +170,7 @@ def render_predictions(result: PredictionResult) -> Group:
         fits.add_column(col, justify="left" if col == "op class" else "right")
     for name, f in cal.fits.items():
         if name != "*":
-            fits.add_row(name, str(f.samples), _pct(f.efficiency), f"{f.overhead_ms * 1e3:.1f}", f"{f.fit_mape:.0f}%")
+            add_row(fits, name, str(f.samples), _pct(f.efficiency), f"{f.overhead_ms * 1e3:.1f}", f"{f.fit_mape:.0f}%")
     comp = cal.composition
     lines = [
         Text(f"calibrated = each layer's roofline / the efficiency of the 2 nearest calibration layers of its op class "
