@@ -1,13 +1,26 @@
 """effprof's command line: thin Typer commands that parse options, call the library and render.
 
-A user mistake raises EffprofError in the library; ``main`` turns it into one red line on stderr
-and exit code 2 (1 for a failure of the work itself), never a traceback.
+A user mistake raises EffprofError in the library; ``handle_errors`` turns it into one red line on
+stderr, never a traceback. User text (specs, paths, error messages) is printed as plain text, never
+parsed as rich markup.
+
+Exit codes, the same for every command:
+
+- 0: every requested row was measured (and every output written);
+- 1: some rows or measurements failed (a model, a backend, OOM, per-layer time, a formula check),
+  and the results that finished were written; or an output could not be written;
+- 2: a usage or input error (bad spec, option, path, suite), found before any work;
+- 3: ``effprof bench``: the latency verdict is inconclusive (the machine was too noisy to judge);
+- 130: interrupted by Ctrl-C; 143: terminated by SIGTERM. Both keep and write the finished rows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +28,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from effprof.errors import EffprofError
 
@@ -53,19 +67,60 @@ Outputs = Annotated[
 ]
 
 
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+#: printed at the end of every data command's --help
+EXIT_EPILOG = (
+    "Exit codes: 0 every row measured; 1 some rows failed (the rest were written); 2 usage or input error; "
+    "130 Ctrl-C, 143 SIGTERM (finished rows kept)."
+)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it unwinds like Ctrl-C and finished rows are written."""
+
+
+_signals = {"terminated": False}
+
+
+def _on_sigterm(signum, frame) -> None:
+    _signals["terminated"] = True
+    raise Terminated
+
+
+def interrupt_exit(kept: str | None = None) -> typer.Exit:
+    """The one-line message and exit code (130 Ctrl-C, 143 SIGTERM) of a run stopped early."""
+    terminated = _signals["terminated"]
+    say("terminated" if terminated else "interrupted", "yellow", kept or "nothing finished was lost")
+    return typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+def say(label: str, style: str, message: str) -> None:
+    """One line on stderr: a styled ``label:``, then ``message`` as plain text (never parsed as markup)."""
+    err.print(Text.assemble((f"{label}:", style), " ", message), soft_wrap=True, highlight=False)
+
+
+def failed_exit(message: str) -> typer.Exit:
+    """Say which requested rows failed (one line) and exit 1: the rest were measured and written."""
+    say("error", "red", message)
+    return typer.Exit(EXIT_FAILED)
+
+
 def handle_errors(fn):
-    """Turn EffprofError into a one-line red message and its exit code."""
+    """Turn EffprofError into a one-line red message and its exit code; Ctrl-C into 130, SIGTERM into 143."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        _signals["terminated"] = False
         try:
             return fn(*args, **kwargs)
         except EffprofError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False, soft_wrap=True)
+            say("error", "red", exc.message)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/yellow]")
-            raise typer.Exit(130) from None
+            raise interrupt_exit() from None
 
     return wrapper
 
@@ -89,7 +144,12 @@ def _write(outputs: list[Path], df, meta, extra=None, *, kind: str = "compare", 
     for path in outputs:
         write_output(path, df, meta, kind=kind, extra=extra)
         if not quiet:
-            err.print(f"wrote {path}", style="dim")
+            wrote(path)
+
+
+def wrote(path: Path) -> None:
+    """``wrote PATH`` on stderr (dim); the path is plain text, brackets and all."""
+    err.print(f"wrote {path}", style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -97,7 +157,9 @@ def _nothing():
     yield
 
 
-@app.command("list", epilog="Examples:  effprof list  •  effprof list 'mobilenet*'  •  effprof list -o models.csv")
+@app.command(
+    "list", epilog="Examples:  effprof list  •  effprof list 'mobilenet*'  •  effprof list -o models.csv\n\n" + EXIT_EPILOG
+)
 @handle_errors
 def list_cmd(
     pattern: Annotated[str | None, typer.Argument(help="Shell-style wildcard on the name, e.g. 'mobilenet*'.")] = None,
@@ -142,7 +204,7 @@ def list_cmd(
     epilog="Examples:  effprof profile mobilenet_v2  •  "
     "effprof profile \"mobilenet_v1(width=0.5)\" -r 160 --layers 20 -o reports/mnv1.csv  •  "
     "effprof profile resnet50 --backend none  •  effprof profile mobilenet_v2 --backend onnxruntime -o time.png  •  "
-    "effprof profile vit_b_16 --reconcile --backend none"
+    "effprof profile vit_b_16 --reconcile --backend none\n\n" + EXIT_EPILOG
 )
 @handle_errors
 def profile(
@@ -188,15 +250,26 @@ def profile(
         from effprof.cli.hardware import emit_roofline
 
         emit_roofline(result, outputs, extra, device=device, threads=threads)
-        return
-    _write(outputs, result.to_pandas(), result.meta, extra, kind="profile")
+    else:
+        _write(outputs, result.to_pandas(), result.meta, extra, kind="profile")
+    failures = profile_failures(result.profile)
+    if failures:
+        raise failed_exit(f"{len(failures)} requested measurement{'s' if len(failures) != 1 else ''} of "
+                          f"{result.profile.model} failed: {'; '.join(failures)}")  # fmt: skip
+
+
+def profile_failures(p) -> list[str]:
+    """What was requested of one model and not measured: its count, a backend, per-layer time, a counter."""
+    if p.error:
+        return [p.error]
+    return [f"{what}: {message}" for what, message in (*p.latency_errors.items(), *p.counter_errors.items())]
 
 
 @app.command(
     epilog="Examples:  effprof compare mobilenet_v2 resnet50  •  "
     "effprof compare mobilenet_v2 resnet50 -o reports/cmp.json -o reports/cmp.md  •  "
     "effprof compare mobilenet_v2 resnet50 --backend eager,onnxruntime -o reports/gap.csv -o reports/gap.png  •  "
-    "effprof compare '*' -o reports/registry.csv"
+    "effprof compare '*' -o reports/registry.csv\n\n" + EXIT_EPILOG
 )
 @handle_errors
 def compare(
@@ -236,21 +309,27 @@ def compare(
         _write(tables, partial.to_pandas(), meta, quiet=True)
         bar.advance(task)
 
-    with _progress(len(models)) as bar:
-        task = bar.add_task("timing" if backend != "none" else "counting", total=len(models))
-        result = api.compare(
-            models, resolution=resolution, batch=batch, backends=backend, device=device,
-            threads=threads, budget_s=budget_s, counters=counters, on_result=on_result,
-        )  # fmt: skip
+    try:
+        with _progress(len(models)) as bar:
+            task = bar.add_task("timing" if backend != "none" else "counting", total=len(models))
+            result = api.compare(
+                models, resolution=resolution, batch=batch, backends=backend, device=device,
+                threads=threads, budget_s=budget_s, counters=counters, on_result=on_result,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM between two models (while rewriting the files): keep every finished one.
+        result = api.CompareResult(finished, meta, interrupted=True)
     out.print(result)
     _write(outputs, result.to_pandas(), result.meta)
     if result.interrupted:
-        err.print(f"[yellow]interrupted:[/yellow] kept {len(result.profiles)} of {len(models)} models")
-        raise typer.Exit(130)
+        raise interrupt_exit(f"kept {len(result.profiles)} of {len(models)} models")
     if result.failed:
         names = ", ".join(p.model for p in result.failed)
-        err.print(f"[red]error:[/red] {len(result.failed)} of {len(result.profiles)} models failed: {names}")
-        raise typer.Exit(max(p.exit_code for p in result.failed) or 1)
+        raise failed_exit(f"{len(result.failed)} of {len(result.profiles)} models failed: {names}")
+    partial = [f"{p.model} ({f})" for p in result.profiles for f in profile_failures(p)]
+    if partial:
+        raise failed_exit(f"{len(partial)} requested measurement{'s' if len(partial) != 1 else ''} failed: "
+                          f"{'; '.join(partial)}")  # fmt: skip
 
 
 from effprof.cli.lecture import register as _register_lecture  # noqa: E402  (uses _write, _progress above)
@@ -265,8 +344,27 @@ _register_bench(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="effprof")
+    """Console-script entry point: SIGTERM unwinds like Ctrl-C; a stdout that cannot be written is one line."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        app(prog_name="effprof")
+    except OSError as exc:
+        # Only printing can raise this far (files are written through EffprofError): stdout is a full
+        # disk, a closed pipe or a broken device.
+        _stdout_gone()
+        if exc.errno != errno.EPIPE:  # `effprof list | head` is not an error
+            say("error", "red", f"cannot write the output: {exc.strerror or exc}")
+        sys.exit(EXIT_FAILED)
+
+
+def _stdout_gone() -> None:
+    # Python flushes stdout again at exit and would print a second traceback: point it at /dev/null.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

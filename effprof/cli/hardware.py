@@ -11,7 +11,21 @@ from typing import Annotated, Any
 
 import typer
 
-from effprof.cli import Device, Outputs, Threads, _nothing, _progress, _write, err, handle_errors, out
+from effprof.cli import (
+    EXIT_EPILOG,
+    Device,
+    Outputs,
+    Threads,
+    _nothing,
+    _progress,
+    _write,
+    err,
+    failed_exit,
+    handle_errors,
+    interrupt_exit,
+    out,
+    wrote,
+)  # fmt: skip
 from effprof.errors import EffprofError
 
 PLOT_SUFFIXES = (".png", ".svg")
@@ -68,6 +82,7 @@ def emit_roofline(result: Any, outputs: list[Path], extra: dict[str, Any], *, de
     """
     from effprof.hardware import roofline
     from effprof.reports.roofline import plot_roofline, render_roofline, roofline_frame
+    from effprof.reports.writers import write_plot
 
     limits = _limits(device, threads, refresh=False)
     rl = roofline(result, limits)
@@ -76,9 +91,8 @@ def emit_roofline(result: Any, outputs: list[Path], extra: dict[str, Any], *, de
     _write(tables, roofline_frame(rl, result.to_pandas()), result.meta, {**extra, "roofline": rl.summary()},
            kind="profile")  # fmt: skip
     for path in plots:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        plot_roofline(rl, path)
-        err.print(f"wrote {path}", style="dim")
+        write_plot(path, lambda tmp: plot_roofline(rl, tmp))
+        wrote(path)
 
 
 @handle_errors
@@ -117,7 +131,7 @@ def predict(
     from effprof.models import list_models
     from effprof.reports.meta import run_meta
     from effprof.reports.roofline import plot_predictions, render_predictions
-    from effprof.reports.writers import check_outputs
+    from effprof.reports.writers import check_outputs, write_plot
 
     outputs = list(output or [])
     check_outputs(outputs)
@@ -145,17 +159,13 @@ def predict(
 
     _write(tables, pd.DataFrame(result.to_rows()), meta, {"summary": result.summary()})
     for path in plots:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        plot_predictions(result, path)
-        err.print(f"wrote {path}", style="dim")
+        write_plot(path, lambda tmp: plot_predictions(result, tmp))
+        wrote(path)
     if result.interrupted:
-        err.print(f"[yellow]interrupted:[/yellow] kept {len(result.models)} models")
-        raise typer.Exit(130)
+        raise interrupt_exit(f"kept {len(result.models)} models")
     failed = [m for m in result.models if m.error]
     if failed:
-        err.print(f"[red]error:[/red] {len(failed)} of {len(result.models)} models failed: "
-                  f"{', '.join(m.model for m in failed)}")  # fmt: skip
-        raise typer.Exit(1)
+        raise failed_exit(f"{len(failed)} of {len(result.models)} models failed: {', '.join(m.model for m in failed)}")
 
 
 COMMANDS = (
@@ -170,4 +180,4 @@ def register(app: typer.Typer) -> None:
     present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
     for name, command, epilog in COMMANDS:
         if name not in present:
-            app.command(name, epilog=epilog)(command)
+            app.command(name, epilog=f"{epilog}\n\n{EXIT_EPILOG}")(command)

@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from effprof.cli import Batch, Outputs, _progress, _write, err, handle_errors, out
+from effprof.cli import (
+    EXIT_EPILOG,
+    Batch,
+    Outputs,
+    _progress,
+    _write,
+    failed_exit,
+    handle_errors,
+    out,
+    wrote,
+)  # fmt: skip
 from effprof.errors import EffprofError
 
 PLOT_SUFFIXES = (".png", ".svg")
@@ -33,10 +43,10 @@ def formulas(
     from effprof.formulas.checks import resolve_checks, run_checks
     from effprof.lecture.render import render_checks
     from effprof.reports.meta import run_meta
-    from effprof.reports.writers import check_outputs
+    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
 
     outputs = list(output or [])
-    check_outputs(outputs)
+    check_outputs(outputs, TABLE_SUFFIXES)  # a table of checks has no plot
     selected = resolve_checks(checks)
     with _progress(len(selected)) as bar:
         task = bar.add_task("checking", total=len(selected))
@@ -46,8 +56,7 @@ def formulas(
     failed = [r for r in rows if r.passed is False]
     if failed:
         names = ", ".join(dict.fromkeys(f"{r.check}: {r.quantity}" for r in failed))
-        err.print(f"[red]error:[/red] {len(failed)} of {len(rows)} checks failed: {names}")
-        raise typer.Exit(1)
+        raise failed_exit(f"{len(failed)} of {len(rows)} checks failed: {names}")
 
 
 @handle_errors
@@ -78,7 +87,7 @@ def sweep(
     from effprof.lecture.sweep import parse_values, plot_sweep
     from effprof.lecture.sweep import sweep as run_sweep
     from effprof.reports.meta import run_meta
-    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
+    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs, write_plot
 
     outputs = list(output or [])
     check_outputs(outputs, TABLE_SUFFIXES + PLOT_SUFFIXES)
@@ -101,14 +110,11 @@ def sweep(
     tables = [p for p in outputs if p.suffix.lower() not in PLOT_SUFFIXES]
     _write(tables, result.to_pandas(), meta, {"fits": result.fits_table()})
     for path in (p for p in outputs if p.suffix.lower() in PLOT_SUFFIXES):
-        plot_sweep(result, path)
-        err.print(f"wrote {path}", style="dim")
+        write_plot(path, lambda tmp: plot_sweep(result, tmp))
+        wrote(path)
     if result.failed:
         points = ", ".join(str(r[result.axis]) for r in result.failed)
-        err.print(
-            f"[red]error:[/red] {len(result.failed)} of {len(result.rows)} points failed ({result.axis} {points})"
-        )
-        raise typer.Exit(2)
+        raise failed_exit(f"{len(result.failed)} of {len(result.rows)} points failed ({result.axis} {points})")
 
 
 def _single_resolution(text: str | None) -> int | None:
@@ -176,8 +182,7 @@ def explain(
     )  # fmt: skip
     out.print(result)
     if any(r.passed is False for r in result.rows):
-        err.print("[red]error:[/red] a formula disagrees with the count on this configuration")
-        raise typer.Exit(1)
+        raise failed_exit("a formula disagrees with the count on this configuration")
 
 
 COMMANDS = (
@@ -195,4 +200,4 @@ def register(app: typer.Typer) -> None:
     present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
     for name, command, epilog in COMMANDS:
         if name not in present:
-            app.command(name, epilog=epilog)(command)
+            app.command(name, epilog=f"{epilog}\n\n{EXIT_EPILOG}")(command)

@@ -116,8 +116,30 @@ def layer_rows(p: ModelProfile) -> list[dict[str, Any]]:
     return rows
 
 
+#: whole-number columns: nullable Int64, so one failed row (no count) does not turn them into floats
+INTEGER_COLUMNS = ("params", "macs", "flops", "other_ops", "macs_fvcore", "macs_torch", "activations", "bytes",
+                   "runs", "threads")  # fmt: skip
+
+
 def to_frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    """A DataFrame with ``columns`` first (in order), then any extra keys the rows carry."""
+    """A DataFrame with ``columns`` first (in order), then any extra keys the rows carry.
+
+    Count columns are nullable integers (``Int64``): a missing value is ``<NA>``, written as an empty
+    CSV cell and JSON null, and the others stay exact integers instead of becoming ``4.1e+07``.
+    """
     extra = [k for r in rows for k in r if k not in columns]
     ordered = list(columns) + list(dict.fromkeys(extra))
-    return pd.DataFrame(rows, columns=ordered)
+    df = pd.DataFrame(rows, columns=ordered)
+    for column in INTEGER_COLUMNS:
+        if column in df.columns:
+            # from the rows, not from df: the DataFrame has already made a column with a None float64
+            df[column] = _nullable_int([r.get(column) for r in rows], df[column])
+    return df
+
+
+def _nullable_int(values: list[Any], column: pd.Series) -> pd.Series:
+    # A column that holds anything but whole numbers (a user's extra key) is left as it is.
+    try:
+        return pd.Series(pd.array(values, dtype="Int64"), index=column.index, name=column.name)
+    except (TypeError, ValueError):
+        return column

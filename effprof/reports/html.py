@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+import numbers
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 _STYLE = """
@@ -43,15 +45,16 @@ Figure = tuple[str, bytes | str]
 
 
 def _cell(value: Any) -> str:
-    """Display text of one cell: whole numbers with thousands separators, 4 significant figures."""
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+    """Display text of one cell: whole numbers with thousands separators, 4 significant figures; '' if missing."""
+    if value is None or value is pd.NA or (isinstance(value, numbers.Real) and value != value):  # None, NA, NaN
         return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1000):
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer()
+                                               and abs(value) >= 1000):  # fmt: skip
         return f"{int(value):,}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if isinstance(value, numbers.Real):
+        return f"{float(value):.4g}"
     return str(value)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from effprof.errors import EffprofError
+
 
 def _pyplot():
     import matplotlib
@@ -26,10 +28,17 @@ def _has(df: pd.DataFrame, column: str) -> bool:
     return column in df.columns and df[column].notna().any()
 
 
+def _nothing_to_plot(why: str) -> EffprofError:
+    # exit 1: the run is not a typo; it left nothing for this figure to show
+    return EffprofError(f"nothing to draw: {why}", exit_code=1)
+
+
 def plot_compare(df: pd.DataFrame, path: Path, title: str = "effprof compare") -> Path:
     """Scatter of GMACs vs latency per backend, or bars of MACs and params when nothing was timed."""
+    ok = df[df["macs"].notna()] if "macs" in df.columns else df.iloc[0:0]
+    if ok.empty:
+        raise _nothing_to_plot("no model was counted (every row failed)")
     plt = _pyplot()
-    ok = df[df["macs"].notna()]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     if _has(ok, "latency_ms"):
         timed = ok[ok["latency_ms"].notna()]
@@ -64,6 +73,8 @@ def plot_compare(df: pd.DataFrame, path: Path, title: str = "effprof compare") -
 
 def plot_profile(df: pd.DataFrame, path: Path, title: str = "effprof profile") -> Path:
     """Grouped bars per op class: share of MACs beside share of time (or of params)."""
+    if df.empty or "op_class" not in df.columns:
+        raise _nothing_to_plot("the model has no layer rows")
     plt = _pyplot()
     by_class = df.groupby("op_class").agg(macs=("macs", "sum"), params=("params", "sum"))
     second, label = "params", "share of params"

@@ -43,7 +43,7 @@ def test_compare_writes_json_csv_and_markdown(tmp_path):
 def test_compare_keeps_going_when_one_model_fails(tmp_path):
     out = tmp_path / "cmp.csv"
     result = run("compare", "mobilenet_v2", "vit_b_16", "resnet18", "-r", "200", "-o", str(out))
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # some rows failed, the rest were written (issue 11 exit policy)
     df = pd.read_csv(out)
     assert list(df.model) == ["mobilenet_v2", "vit_b_16", "resnet18"]
     assert df.error.notna().tolist() == [False, True, False]

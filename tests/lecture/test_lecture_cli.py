@@ -86,9 +86,9 @@ def test_sweep_width_and_its_errors():
         )
 
 
-def test_sweep_with_a_rejected_point_keeps_the_others_and_exits_2():
+def test_sweep_with_a_rejected_point_keeps_the_others_and_exits_1():
     result = run("sweep", "vit_ti_16", "-r", "200,224,448")
-    assert result.exit_code == 2 and "1 of 3 points failed (resolution 200)" in result.output
+    assert result.exit_code == 1 and "1 of 3 points failed (resolution 200)" in result.output
     assert "divisible by 16" in result.output
 
 
