@@ -4,9 +4,12 @@
   the relative change exceeds the suite's tolerance in either direction (a drop fails too, so the
   baseline gets updated and a later regression back to the old figure cannot pass unseen).
 - Latency is noisy across machines: each row's median is divided by the reference model's median
-  from the same run (``latency_norm``), and only a rise of that ratio beyond ``latency_pct`` fails.
-  A uniformly slower machine leaves every ratio alone, so it passes. Absolute times are reported,
-  never gated.
+  from the same run (``latency_norm``), and only a rise of that ratio beyond ``latency_pct``
+  *with confidence* fails (effprof/bench/noise.py: the change's 95% interval lies above the
+  tolerance). A uniformly slower machine leaves every ratio alone, so it passes. When the interval
+  straddles the tolerance, or the row or its reference was timed while other processes competed
+  for the CPU, the verdict is **inconclusive**: neither a pass nor a regression. Absolute times
+  are reported, never gated.
 - A row that failed to run (``error``) fails; a case the baseline lacks, or that the run lacks, is
   reported (the suite changed) and does not fail.
 """
@@ -18,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from effprof.bench import noise
 from effprof.bench.suite import Case, Tolerance
 
 COUNT_METRICS = ("params", "macs", "activations")
@@ -46,7 +50,10 @@ def normalise_latency(rows: list[Row], reference: str) -> list[Row]:
 
     The reference row used has the same backend and batch size, and the same resolution when the
     reference ran at it (else its first resolution): same work per call, so machine speed cancels.
-    Rows without a matching timed reference get None. Returns new dicts; the input is not changed.
+    Each timed row also gets the 95% interval of its norm (``latency_norm_low``/``_high``, from the
+    raw block times and the rounds of both rows: effprof/bench/noise.py), its log half-width, and
+    ``reference_contended`` (the reference row's contended share). Rows without a matching timed
+    reference get None. Returns new dicts; the input is not changed.
     """
     refs: dict[tuple[Any, int], list[Row]] = {}
     for r in rows:
@@ -57,10 +64,18 @@ def normalise_latency(rows: list[Row], reference: str) -> list[Row]:
         candidates = refs.get((r.get("backend"), case_of(r).batch), [])
         same_res = [c for c in candidates if c.get("resolution") == r.get("resolution")]
         ref = (same_res or candidates or [None])[0]
-        norm = None
+        stats: dict[str, Any] = {"latency_norm": None, "latency_norm_low": None, "latency_norm_high": None,
+                                 "latency_norm_log_hw": None, "reference_contended": None}  # fmt: skip
         if ref is not None and _number(r.get("latency_ms")) and ref["latency_ms"] > 0 and not r.get("error"):
             norm = r["latency_ms"] / ref["latency_ms"]
-        out.append({**r, "latency_norm": norm, "reference_latency_ms": ref["latency_ms"] if ref else None})
+            hw = 0.0 if r is ref else noise.norm_half_width(
+                r.get("latency_samples_ms"), ref.get("latency_samples_ms"),
+                r.get("latency_rounds_ms"), ref.get("latency_rounds_ms"),
+            )  # fmt: skip
+            low, high = noise.interval(norm, hw)
+            stats = {"latency_norm": norm, "latency_norm_low": low, "latency_norm_high": high,
+                     "latency_norm_log_hw": hw, "reference_contended": ref.get("contended")}  # fmt: skip
+        out.append({**r, **stats, "reference_latency_ms": ref["latency_ms"] if ref else None})
     return out
 
 
@@ -71,13 +86,16 @@ class Change:
     case: Case
     backend: str | None
     metric: str  # params | macs | activations | latency_norm | error | new | missing
-    status: str  # fail | ok (within tolerance) | faster | info
+    status: str  # fail | ok (within tolerance) | faster | inconclusive | info
     baseline: float | None = None
     current: float | None = None
     tolerance_pct: float | None = None
     baseline_ms: float | None = None
     current_ms: float | None = None
     note: str = ""
+    #: latency only: the 95% interval of the change, in percent
+    change_low_pct: float | None = None
+    change_high_pct: float | None = None
 
     @property
     def change_pct(self) -> float | None:
@@ -94,6 +112,7 @@ class Change:
             "change_pct": pct if pct is None or math.isfinite(pct) else str(pct),
             "tolerance_pct": self.tolerance_pct, "baseline_ms": self.baseline_ms,
             "current_ms": self.current_ms, "note": self.note,
+            "change_low_pct": self.change_low_pct, "change_high_pct": self.change_high_pct,
         }  # fmt: skip
 
 
@@ -132,11 +151,26 @@ def _timed(rows: Iterable[Row]) -> dict[tuple[Case, Any], Row]:
     }
 
 
-def compare_latency(baseline: list[Row], current: list[Row], tolerance: Tolerance) -> list[Change]:
+def _contention(row: Row, run: str) -> list[str]:
+    """Why ``row`` (of the ``run`` named) cannot be judged: it or its reference was contended."""
+    why = []
+    if _number(row.get("contended")):
+        why.append(f"{run} timed while other processes used {row['contended']:.0%} of the cores")
+    if _number(row.get("reference_contended")):
+        why.append(f"{run}'s reference timed while other processes used {row['reference_contended']:.0%} of the cores")
+    return why
+
+
+def compare_latency(
+    baseline: list[Row], current: list[Row], tolerance: Tolerance, reference: str | None = None
+) -> list[Change]:
     """A Change for every case timed in both runs (so absolute times are always shown).
 
-    Status: fail when latency_norm rose by more than ``latency_pct``; faster when it fell by more;
-    ok otherwise.
+    Status (effprof/bench/noise.py): fail when the change's 95% interval lies above ``latency_pct``;
+    faster when it lies below minus it; ok when its high end is within it; inconclusive when it
+    straddles the tolerance, or when either run's row or reference was contended (contention only
+    adds time, to the model or to the reference, so it can fake or hide a regression). The
+    ``reference`` model's own rows are 1.0 by definition: shown for their absolute times, status ok.
     """
     base = _timed(baseline)
     changes = []
@@ -145,11 +179,25 @@ def compare_latency(baseline: list[Row], current: list[Row], tolerance: Toleranc
         old = base.get(key)
         if old is None:
             continue
-        pct = 100 * relative_change(old["latency_norm"], row["latency_norm"])
-        status = "fail" if pct > tol else "faster" if pct < -tol else "ok"
+        change, low, high = noise.change_interval(old["latency_norm"], _hw(old), row["latency_norm"], _hw(row))
+        status = noise.latency_verdict(low, high, tol / 100)
+        doubts = _contention(old, "the baseline") + _contention(row, "this run")
+        note = ""
+        if key[0].spec == reference:
+            status, note = "ok", "the reference (1.000 by definition)"
+        elif doubts:
+            status, note = "inconclusive", "; ".join(doubts)
+        elif status == "inconclusive":
+            note = f"noise: the change is {100 * low:+.1f}% to {100 * high:+.1f}% (95%), across the ±{tol:g}% tolerance"
         changes.append(Change(key[0], key[1], "latency_norm", status, old["latency_norm"], row["latency_norm"],
-                              tol, old.get("latency_ms"), row.get("latency_ms")))  # fmt: skip
+                              tol, old.get("latency_ms"), row.get("latency_ms"), note,
+                              100 * low, 100 * high))  # fmt: skip
     return changes
+
+
+def _hw(row: Row) -> float:
+    hw = row.get("latency_norm_log_hw")
+    return float(hw) if _number(hw) and hw >= 0 else 0.0
 
 
 def compare_presence(baseline: list[Row], current: list[Row]) -> list[Change]:
@@ -208,10 +256,22 @@ class Comparison:
     def failed(self) -> bool:
         return bool(self.failures)
 
+    @property
+    def inconclusive(self) -> list[Change]:
+        """Latency changes no verdict can be given on (contended, or noise as wide as the tolerance)."""
+        return [c for c in self.latency if c.status == "inconclusive"]
+
+    @property
+    def verdict(self) -> str:
+        """regression (exit 1) | inconclusive (exit 3) | pass (exit 0): counts and errors decide first."""
+        return "regression" if self.failed else "inconclusive" if self.inconclusive else "pass"
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "verdict": self.verdict,
             "failed": self.failed,
             "failures": len(self.failures),
+            "inconclusive": len(self.inconclusive),
             "notes": list(self.notes),
             "speed_factor": dict(self.speed),
             "changes": [c.as_dict() for c in self.changes],
@@ -227,7 +287,7 @@ def compare(baseline: list[Row], current: list[Row], tolerance: Tolerance, refer
             *compare_counts(baseline, current, tolerance),
             *compare_presence(baseline, current),
         ],
-        latency=compare_latency(baseline, current, tolerance),
+        latency=compare_latency(baseline, current, tolerance, reference),
         speed=speed_factors(baseline, current, reference),
     )
     if _timed(current) and not _timed(baseline):

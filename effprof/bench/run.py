@@ -8,6 +8,7 @@ Ctrl-C stops the loop and keeps every finished row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,7 @@ def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def suite_timing(suite: Suite, backends: tuple[str, ...] | None = None):
-    """The API Timing the suite asks for (``backends`` overrides the suite's: () counts only)."""
+    """The API Timing the suite asks for (``backends`` overrides the suite's: () counts only), threads unchosen."""
     from effprof.api import Timing
 
     chosen = suite.backends if backends is None else backends
@@ -72,12 +73,23 @@ def bench_meta(suite: Suite, timing) -> dict[str, Any]:
     return meta
 
 
+#: the per-block times a bench row keeps (for the noise interval of its verdict); more are thinned evenly
+MAX_SAMPLES = 200
+
+
+def _samples_ms(times_s: list[float]) -> list[float]:
+    step = max(1, math.ceil(len(times_s) / MAX_SAMPLES))
+    return [t * 1e3 for t in times_s[::step]]
+
+
 def _case_rows(suite: Suite, case: Case, profile) -> list[dict[str, Any]]:
     labels = {"suite": suite.name, "spec": case.spec, "resolution": case.resolution, "batch": case.batch}
+    samples = {m.backend: _samples_ms(m.times_s) for m in profile.measurements}
     rows = []
     for row in profile.model_rows():
         timed = isinstance(row.get("latency_ms"), float) and not row.get("error")
-        rows.append({**row, **labels, "latency_rounds_ms": [row["latency_ms"]] if timed else None})
+        rows.append({**row, **labels, "latency_rounds_ms": [row["latency_ms"]] if timed else None,
+                     "latency_samples_ms": samples.get(row.get("backend")) if timed else None})  # fmt: skip
     return rows
 
 
@@ -89,15 +101,24 @@ LATENCY_FIELDS = (
     "runs",
     "gmacs_per_s",
     "warnings",
+    "others_cores",
+    "contended",
+    "latency_samples_ms",
 )
 
 
-def keep_fastest(rows: list[dict[str, Any]], again: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge another round's rows of one case into ``rows``: each backend keeps its lowest median.
+def _round_rank(row: dict[str, Any]) -> tuple[bool, float]:
+    """Uncontended rounds first, then the lowest median."""
+    return (isinstance(row.get("contended"), float), row["latency_ms"])
 
-    Why the lowest: load from the rest of a shared machine only ever adds time, so the fastest of
-    several interleaved rounds is the best estimate of the model's own cost. Every round's median
-    is kept in ``latency_rounds_ms``.
+
+def keep_fastest(rows: list[dict[str, Any]], again: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge another round's rows of one case into ``rows``: each backend keeps its best round.
+
+    Best = the lowest median among the rounds no other process contended (among all rounds when
+    every one was): load from the rest of a shared machine only ever adds time, so the fastest
+    clean round of several interleaved ones is the best estimate of the model's own cost. Every
+    round's median is kept in ``latency_rounds_ms`` (their spread enters the verdict's interval).
     """
     fresh = {
         r.get("backend"): r for r in again if isinstance(r.get("latency_ms"), float) and not r.get("error")
@@ -108,7 +129,7 @@ def keep_fastest(rows: list[dict[str, Any]], again: list[dict[str, Any]]) -> lis
         if new is None or row.get("latency_rounds_ms") is None:
             merged.append(row)
             continue
-        best = new if new["latency_ms"] < row["latency_ms"] else row
+        best = min((row, new), key=_round_rank)
         merged.append({**row, **{k: best.get(k) for k in LATENCY_FIELDS},
                        "latency_rounds_ms": [*row["latency_rounds_ms"], new["latency_ms"]]})  # fmt: skip
     return merged
@@ -131,7 +152,7 @@ def run_suite(
     from effprof.api import ModelProfile, check_specs, profile_model
 
     check_specs([m["spec"] for m in suite.models])
-    timing = suite_timing(suite, backends)
+    timing = suite_timing(suite, backends).resolved()  # threads chosen once for every case and round
     result = BenchResult(suite, bench_meta(suite, timing))
     by_case: dict[Case, list[dict[str, Any]]] = {}
     cases = suite.cases()

@@ -12,7 +12,8 @@ from typing import Any
 
 from effprof.bench.compare import Comparison, case_of
 
-STATUS = {"fail": "❌ fail", "ok": "within tolerance", "faster": "faster", "info": "info"}
+STATUS = {"fail": "❌ fail", "ok": "within tolerance", "faster": "faster", "inconclusive": "⚠️ inconclusive",
+          "info": "info"}  # fmt: skip
 
 
 def _count(value: Any) -> str:
@@ -52,6 +53,9 @@ def verdict(rows: list[dict[str, Any]], comparison: Comparison | None, interrupt
     parts += ["interrupted"] if interrupted else []
     if parts:
         return "❌ " + ", ".join(parts)
+    if comparison and comparison.inconclusive:
+        n = len(comparison.inconclusive)
+        return f"⚠️ inconclusive: {n} latency row{'s' if n != 1 else ''} too contended or noisy to judge"
     return "✅ within tolerance" if comparison else "✅ done (no baseline)"
 
 
@@ -74,15 +78,39 @@ def _latency(comparison: Comparison, reference: str) -> list[str]:
         return []
     lines = [f"### Latency, normalised by {reference} measured in the same run", ""]
     rows = [[c.case.label, c.backend or "", _ms(c.baseline_ms), _ms(c.current_ms), f"{c.baseline:.3f}",
-             f"{c.current:.3f}", _pct(c.change_pct), f"+{c.tolerance_pct:g}%", STATUS[c.status]]
+             f"{c.current:.3f}", _pct(c.change_pct), _span(c), f"+{c.tolerance_pct:g}%",
+             STATUS[c.status] if not c.note else f"{STATUS[c.status]}: {c.note}"]
             for c in comparison.latency]  # fmt: skip
     lines += _table(["case", "backend", "baseline ms", "current ms", "baseline × ref", "current × ref",
-                     "change × ref", "tolerance", "status"], rows, right={2, 3, 4, 5, 6, 7})  # fmt: skip
+                     "change × ref", "95% interval", "tolerance", "status"], rows, right={2, 3, 4, 5, 6, 7, 8})  # fmt: skip
+    lines += ["", "A latency change fails only when its whole 95% interval (from both runs' block times and "
+              "rounds) is above the tolerance; inconclusive when the interval straddles it or a row was "
+              "contended."]  # fmt: skip
     for backend, factor in comparison.speed.items():
         pace = f"{max(factor, 1 / factor):.2f}x {'slower' if factor >= 1 else 'faster'}"
         lines += ["", f"This machine ran {reference} {pace} than the baseline's on {backend}: "
                   "absolute times are shown, not gated."]  # fmt: skip
     return ["", *lines]
+
+
+def _span(c) -> str:
+    if c.change_low_pct is None or c.change_high_pct is None:
+        return ""
+    return f"{_pct(c.change_low_pct)} to {_pct(c.change_high_pct)}"
+
+
+def _warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """Every warning stored on a row (contention, spread, threads), one bullet each, once per message."""
+    by_message: dict[str, list[str]] = {}
+    for r in rows:
+        for message in filter(None, str(r.get("warnings") or "").split("; ")):
+            label = f"{case_of(r).label} ({r.get('backend')})"
+            by_message.setdefault(message, [])
+            if label not in by_message[message]:
+                by_message[message].append(label)
+    timed = {f"{case_of(r).label} ({r.get('backend')})" for r in rows if r.get("backend")}
+    return [f"- {'every row' if len(on) > 1 and set(on) == timed else ', '.join(on)}: {message}"
+            for message, on in by_message.items()]  # fmt: skip
 
 
 def _rows(rows: list[dict[str, Any]], reference: str) -> list[str]:
@@ -112,9 +140,11 @@ def markdown_summary(
     env = meta.get("environment") or {}
     backends = ", ".join(meta.get("backends") or []) or "none (counts only)"
     threads = meta.get("threads") or env.get("torch_threads")
+    if meta.get("threads_reason"):
+        threads = f"{threads} ({meta['threads_reason']})"
     lines = [f"## effprof bench {suite_name}: {verdict(rows, comparison, interrupted)}", "",
              f"Suite `{bench.get('suite_file', suite_name)}`: {len({case_of(r) for r in rows})} cases, backends "
-             f"{backends} on {env.get('device', 'cpu')} ({env.get('cpu', '?')}, {threads} threads), "
+             f"{backends} on {env.get('device', 'cpu')} ({env.get('cpu', '?')}, threads {threads}), "
              f"latency reference {reference}, effprof {(meta.get('versions') or {}).get('effprof')}."]  # fmt: skip
     if baseline_path:
         lines[-1] += f" Baseline `{baseline_path}`."
@@ -125,6 +155,9 @@ def markdown_summary(
             f"- {case_of(r).label}{' on ' + r['backend'] if r.get('backend') else ''}: {r['error']}"
             for r in errors
         ]
+    warned = _warnings(rows)
+    if warned:
+        lines += ["", "### Warnings", "", *warned]
     if comparison is not None:
         lines += ["", "### What changed", "", *_changes(comparison)]
         lines += _latency(comparison, reference)

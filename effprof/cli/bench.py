@@ -74,9 +74,15 @@ def bench(
             help="Override the suite's budget_s: seconds of timed runs per case and round.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="With --update-baseline: save latency rows even if they were contended or too noisy."),
+    ] = False,
     output: Outputs = None,
 ) -> None:
     """Run a benchmark suite; with --baseline, fail (exit 1) when counts change or normalised latency regresses.
+
+    Exit codes: 0 pass; 1 regression (counts always decide; latency only when its whole 95% interval is past the tolerance) or a failed row; 2 usage or input error; 3 inconclusive: a latency row needed for the verdict was contended or too noisy to judge.
 
     -o x.md writes the Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set); -o x.json is a baseline for a later run. Exit 2: a bad suite, or a baseline that is corrupt or from another suite or device.
     """
@@ -118,7 +124,8 @@ def bench(
         )
 
     def on_row(case, result) -> None:
-        _write(streamed, to_frame(result.rows), result.meta, kind="bench", quiet=True)
+        for path in streamed:
+            _write([path], _for_suffix(to_frame(result.rows), path), result.meta, kind="bench", quiet=True)
         bar.advance(task)
 
     with _progress(steps) as bar:
@@ -144,11 +151,8 @@ def bench(
             _write_text(path, summary)
             err.print(f"wrote {escape(str(path))}", style="dim")
         else:
-            _write([path], df, result.meta, extra, kind="bench")
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        # GitHub shows this file on the run's page; steps append to it.
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(summary)
+            _write([path], _for_suffix(df, path), result.meta, extra, kind="bench")
+    _append_step_summary(summary)
 
     if result.interrupted:
         err.print(
@@ -159,6 +163,15 @@ def bench(
         if result.errors:
             err.print(f"[red]error:[/red] not writing the baseline: {_rows_failed(result.errors)}")
             raise typer.Exit(result.exit_code or 1)
+        doubtful = untrusted_rows(result.rows)
+        if doubtful and not force:
+            err.print(
+                f"[yellow]inconclusive:[/yellow] not writing the baseline: {len(doubtful)} latency "
+                f"row{'s' if len(doubtful) != 1 else ''} contended or too noisy to be a reference "
+                f"({escape(', '.join(doubtful))}); re-run on a quiet machine, or add --force to save them anyway",
+                soft_wrap=True,
+            )
+            raise typer.Exit(3)
         _write_text(baseline, to_json_text(df, result.meta))
         err.print(f"wrote baseline {escape(str(baseline))}")
         return
@@ -172,6 +185,45 @@ def bench(
             f"[red]regression:[/red] {len(comparison.failures)} against {escape(str(baseline))}: {escape(what)}", soft_wrap=True
         )
         raise typer.Exit(1)
+    if comparison is not None and comparison.inconclusive:
+        what = ", ".join(dict.fromkeys(f"{c.case.label} ({c.backend})" for c in comparison.inconclusive))
+        err.print(
+            f"[yellow]inconclusive:[/yellow] {len(comparison.inconclusive)} latency row"
+            f"{'s' if len(comparison.inconclusive) != 1 else ''} too contended or noisy to judge against "
+            f"{escape(str(baseline))}: {escape(what)} (counts are within tolerance; exit 3)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(3)
+
+
+def _for_suffix(df, path: Path):
+    """JSON keeps the raw block times (a later run's verdict needs them); tables and plots leave them out."""
+    return df if path.suffix.lower() == ".json" else df.drop(columns=["latency_samples_ms"], errors="ignore")
+
+
+def untrusted_rows(rows: list) -> list[str]:
+    """Labels of the timed rows a baseline should not keep: contended, or with a spread too large to trust."""
+    from effprof.bench.compare import case_of
+
+    return [
+        f"{case_of(r).label} ({r.get('backend')})"
+        for r in rows
+        if r.get("latency_ms") is not None and not r.get("error")
+        and (isinstance(r.get("contended"), float) or "spread too large" in str(r.get("warnings") or ""))
+    ]
+
+
+def _append_step_summary(summary: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY (GitHub shows it on the run's page); a bad path is a warning, not a crash."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(summary)
+    except OSError as exc:
+        err.print(f"[yellow]warning:[/yellow] could not append to $GITHUB_STEP_SUMMARY ({escape(target)}): "
+                  f"{escape(exc.strerror or str(exc))}", soft_wrap=True)  # fmt: skip
 
 
 def _rows_failed(rows: list) -> str:

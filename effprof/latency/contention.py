@@ -139,8 +139,8 @@ def contention_warning(others_cores: float, usable_cores: int, retimes: int) -> 
     """The one line a contended row carries (it starts with CONTENDED_NOTE)."""
     again = f" (also after {retimes} re-timing{'s' if retimes != 1 else ''})" if retimes else ""
     return (
-        f"{CONTENDED_NOTE} {others_cores:.1f} of {usable_cores} cores while this was timed{again}: "
-        "it may read slow; time it on a quiet machine"
+        f"{CONTENDED_NOTE} {others_cores:.1f} of {usable_cores} cores while this was timed{again}, "
+        "so it may read slow (time it on a quiet machine)"
     )
 
 

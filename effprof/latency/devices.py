@@ -37,15 +37,22 @@ def check_device(device: str) -> str:
     return name
 
 
+def check_threads(threads: int | ThreadChoice | None) -> None:
+    """Raise unless ``threads`` is None, a ThreadChoice, or a whole number >= 1."""
+    if threads is None or isinstance(threads, ThreadChoice):
+        return
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise EffprofError(f"--threads {threads}: must be a whole number >= 1 (or left out for the idle cores)")
+
+
 def thread_choice(threads: int | ThreadChoice | None) -> ThreadChoice:
     """Validate a ``--threads`` request and apply the thread policy (effprof.latency.contention.choose_threads).
 
     A ThreadChoice already made (once per run, by the caller) is passed through unchanged.
     """
+    check_threads(threads)
     if isinstance(threads, ThreadChoice):
         return threads
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise EffprofError(f"--threads {threads}: must be a whole number >= 1 (or left out for the idle cores)")
     return choose_threads(threads)
 
 

@@ -31,9 +31,14 @@ from effprof.latency.timer import DEFAULT_BUDGET_S, DEFAULT_MIN_RUNS, time_runs,
 MAX_BUDGET_S = 3600.0
 
 
-def _check_budget(budget_s: float, min_runs: int) -> None:
+def check_budget(budget_s: float) -> None:
+    """Raise unless ``budget_s`` is a finite number of seconds in (0, MAX_BUDGET_S] (inf would time forever)."""
     if isinstance(budget_s, bool) or not isinstance(budget_s, int | float) or not 0 < budget_s <= MAX_BUDGET_S:
-        raise EffprofError(f"latency budget {budget_s!r} s: must be a number of seconds > 0 and <= {MAX_BUDGET_S:g}")
+        raise EffprofError(f"--budget-s {budget_s!r}: must be a number of seconds > 0 and <= {MAX_BUDGET_S:g}")
+
+
+def _check_budget(budget_s: float, min_runs: int) -> None:
+    check_budget(budget_s)
     if isinstance(min_runs, bool) or not isinstance(min_runs, int) or min_runs < 1:
         raise EffprofError(f"min_runs {min_runs!r}: must be a whole number >= 1")
 

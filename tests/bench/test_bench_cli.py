@@ -185,3 +185,57 @@ def test_committed_ci_baseline_matches_the_counts_of_this_tree():
     root = Path(__file__).resolve().parents[2]
     result = run(root / "benchmarks/ci.toml", "--backend", "none", "--baseline", root / "benchmarks/ci-baseline.json")
     assert result.exit_code == 0, result.output
+
+
+def busy_probe(cores: float = 2.0):
+    """A machine whose other processes keep ``cores`` busy: each reading moves the clock 1 s and the ticks with it."""
+    from effprof.latency.contention import CpuProbe
+
+    state = {"t": 0.0}
+
+    def clock() -> float:
+        state["t"] += 1.0
+        return state["t"]
+
+    def sleep(seconds: float) -> None:
+        state["t"] += seconds
+
+    return CpuProbe(read_stat=lambda: f"cpu  {round(state['t'] * cores * 100)} 0 0 0 0 0 0 0\n", self_cpu_s=lambda: 0.0,
+                    clock=clock, sleep=sleep, usable_cores=lambda: 2, ticks_per_s=100.0)  # fmt: skip
+
+
+def test_contended_latency_is_inconclusive_exit_3_and_says_why(made, monkeypatch, tmp_path):
+    from effprof.latency import contention
+
+    monkeypatch.setattr(contention, "PROBE", busy_probe())
+    md = tmp_path / "s.md"
+    result = run(made[0], "--baseline", made[1], "-o", md)
+    assert result.exit_code == 3, result.output
+    assert "inconclusive: 1 latency row too contended or noisy to judge" in result.output
+    text = md.read_text()
+    assert text.startswith("## effprof bench tiny: ⚠️ inconclusive")
+    assert "### Warnings" in text and "other processes used 2.0 of 2 cores while this was timed" in text
+    assert "this run timed while other processes used 100% of the cores" in text
+
+
+def test_update_baseline_refuses_contended_rows_unless_forced(made, monkeypatch, tmp_path):
+    from effprof.latency import contention
+
+    monkeypatch.setattr(contention, "PROBE", busy_probe())
+    target = tmp_path / "new.json"
+    target.write_text(made[1].read_text())
+    before = target.read_text()
+    result = run(made[0], "--baseline", target, "--update-baseline")
+    assert result.exit_code == 3, result.output
+    assert "not writing the baseline: 2 latency rows contended or too noisy" in result.output
+    assert target.read_text() == before
+    result = run(made[0], "--baseline", target, "--update-baseline", "--force")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(target.read_text())["rows"]
+    assert all(r["contended"] == pytest.approx(1.0) for r in rows)
+
+
+def test_step_summary_that_is_a_directory_is_a_warning_not_a_crash(made, tmp_path):
+    result = run(made[0], "--backend", "none", env={"GITHUB_STEP_SUMMARY": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "could not append to $GITHUB_STEP_SUMMARY" in result.output
