@@ -11,11 +11,22 @@ from torch import nn
 from effprof.models.mobilenet_v1 import MobileNetV1
 from effprof.models.registry import PaperRef, register_model
 
+# The arguments torchvision's builders force when they load the released weights, which a build
+# without weights does not get: GoogLeNet then keeps its two auxiliary heads (training-only; the
+# released model drops them: 6.6 M params, not 13.0 M) and Inception v3 keeps its one (the released
+# model does too: torchvision's num_params counts it). transform_input is on in both releases.
+# init_weights=True is what None means, said explicitly to skip torchvision's FutureWarning.
+_AS_RELEASED = {
+    "googlenet": {"aux_logits": False, "transform_input": True, "init_weights": True},
+    "inception_v3": {"aux_logits": True, "transform_input": True, "init_weights": True},
+}
+
 
 def torchvision_model(name: str, **kwargs) -> nn.Module:
-    """Any torchvision model by name, without weights."""
+    """Any torchvision model by name, without weights, built as released (see ``_AS_RELEASED``)."""
     import torchvision
 
+    kwargs = {**_AS_RELEASED.get(name.lower(), {}), **kwargs}
     return torchvision.models.get_model(name, weights=None, **kwargs)
 
 
