@@ -70,6 +70,36 @@ def _native_mha_handle(inputs: list, outputs: list) -> int:
     return f.mha_macs(tokens_q, key[1], batch, embed)
 
 
+def _recurrent_handle(mode: str):
+    """aten::lstm/gru/rnn_tanh/rnn_relu as traced from nn.LSTM/GRU/RNN: effprof's recurrent formula.
+
+    Inputs: (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first),
+    or for a PackedSequence (data, batch_sizes, hx, params, has_biases, num_layers, dropout, train,
+    bidirectional); ``params`` is a list built in the graph, whose first two values are layer 0's
+    W_ih (gates*hidden, features) and W_hh (gates*hidden, h). Every input row but the features is a step.
+    """
+    gates = f.RNN_GATES[mode]
+
+    def handle(inputs: list, outputs: list) -> int:
+        packed = inputs[3].type().kind() != "BoolType"
+        at = 3 if packed else 2  # the params list; num_layers 2 and bidirectional 5 places later
+        params, layers, both = inputs[at], inputs[at + 2], inputs[at + 5]
+        w_ih, w_hh = (_shape(v) for v in list(params.node().inputs())[:2])
+        x = _shape(inputs[0])
+        hidden, state = w_ih[0] // gates, w_hh[1]
+        return f.rnn_macs(
+            mode,
+            x[-1],
+            hidden,
+            f.numel(x[:-1]),
+            num_layers=int(layers.toIValue()),
+            bidirectional=bool(both.toIValue()),
+            proj_size=state if state != hidden else 0,
+        )
+
+    return handle
+
+
 def _scope(outputs: list) -> str:
     # fvcore charges an op to the last module scope of its node (canonical module path).
     return outputs[0].node().scopeName().split("/")[-1]
@@ -112,6 +142,7 @@ COMPLETION_HANDLES = {
     "aten::scaled_dot_product_attention": _sdpa_handle,
     "aten::baddbmm": _baddbmm_handle,
     "aten::_native_multi_head_attention": _native_mha_handle,
+    **{f"aten::{name}": _recurrent_handle(mode) for name, mode in f.RNN_OPS.items()},
 }
 
 

@@ -160,6 +160,39 @@ def _mha(args, kwargs, out) -> list[Part]:
     ]
 
 
+def _recurrent(mode: str) -> Handle:
+    """``_VF.lstm/gru/rnn_tanh/rnn_relu``, as nn.LSTM/GRU/RNN call them: effprof's recurrent formula.
+
+    Two signatures: (input, hx, weights, has_biases, num_layers, dropout, train, bidirectional,
+    batch_first) and, for a PackedSequence, (data, batch_sizes, hx, weights, has_biases, num_layers,
+    dropout, train, bidirectional). Either way every row of the input but the feature axis is one
+    step of the cell, so steps = numel(input) / features (seq_len x batch, or the packed length).
+    Sizes are read off the first layer's weights: W_ih (gates*hidden, input), W_hh (gates*hidden, h).
+    """
+    gates = f.RNN_GATES[mode]
+
+    def handle(args, kwargs, out) -> list[Part]:
+        packed = not isinstance(args[3], bool)
+        weights, layers, both = (args[3], args[5], args[8]) if packed else (args[2], args[4], args[7])
+        num_layers, bidirectional = int(layers), bool(both)
+        x = args[0]
+        w_ih, w_hh = weights[0], weights[1]
+        hidden = w_ih.shape[0] // gates
+        state = w_hh.shape[1]
+        proj = state if state != hidden else 0  # only an LSTM with proj_size has h != hidden
+        steps = f.numel(_shape(x)[:-1])
+        shape = {"num_layers": num_layers, "bidirectional": bidirectional}
+        macs = f.rnn_macs(mode, x.shape[-1], hidden, steps, proj_size=proj, **shape)
+        other = f.rnn_other_ops(mode, hidden, steps, **shape)
+        output = first_tensor(out)
+        return [
+            Part("linear", macs, 0, output.numel() if output is not None else 0),
+            Part("activation", 0, other),
+        ]
+
+    return handle
+
+
 def _elementwise(op_class: str) -> Handle:
     def handle(args, kwargs, out) -> list[Part]:
         t = first_tensor(out)
@@ -194,6 +227,7 @@ HANDLES: dict[str, Handle] = {
     "einsum": _einsum,
     "scaled_dot_product_attention": _sdpa,
     "multi_head_attention_forward": _mha,
+    **{name: _recurrent(mode) for name, mode in f.RNN_OPS.items()},
     **{
         name: _norm
         for name in (
@@ -254,8 +288,11 @@ IGNORED: dict[str, str] = {
             "repeat_interleave", "tile", "flip", "channel_shuffle", "pixel_shuffle", "pixel_unshuffle",
             "to", "type", "float", "half", "bfloat16", "double", "copy", "cpu", "cuda", "fill",
             "zero", "index_put", "take_along_dim", "native_channel_shuffle", "tril", "triu",
+            "type_as", "long", "int", "short", "byte", "char", "to_dense",
         )
     },
+    # found on timm's volo (Outlooker attention): the inverse of unfold, which is a view here
+    "fold": "fold (col2im): puts patches back into an image, summing overlaps: data movement, no MACs",
     **{
         name: _META
         for name in (

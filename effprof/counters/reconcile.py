@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from effprof.counters.result import CountResult
+from effprof.formulas.ops import RNN_OPS
 
 # --- op vocabulary ------------------------------------------------------------------------------
 
@@ -35,9 +36,15 @@ _MAC_NAMES = frozenset(
         "linear", "addmm", "mm", "bmm", "baddbmm", "addbmm", "matmul", "mv", "addmv", "dot",
         "inner", "einsum", "_scaled_mm", "multi_head_attention_forward",
         "_native_multi_head_attention", "_transformer_encoder_layer_fwd",
+        # recurrent layers as one op: nn.LSTM/GRU/RNN (analytic, fvcore's trace, meta) or oneDNN's
+        # LSTM kernel on CPU, which FlopCounterMode has no formula for
+        *RNN_OPS, "mkldnn_rnn_layer",
     }
 )  # fmt: skip
-_LINEAR_NAMES = frozenset({"linear", "addmm", "mm", "mv", "addmv", "dot", "inner", "_scaled_mm"})
+#: recurrent cells multiply by learned weights: effprof's "linear" class, like a hand-written x @ W
+_LINEAR_NAMES = frozenset(
+    {"linear", "addmm", "mm", "mv", "addmv", "dot", "inner", "_scaled_mm", *RNN_OPS, "mkldnn_rnn_layer"}
+)
 
 #: how a non-MAC op class is named in a reason ("norms are other_ops in effprof")
 _CLASS_WORDS = {
@@ -165,6 +172,8 @@ class Reconciliation:
     totals: dict[str, int]
     #: counter -> one line per MAC-bearing op it could not count, or effprof completed
     notes: dict[str, list[str]] = field(default_factory=dict)
+    #: counter -> every op it could not count (MAC-bearing or not) -> calls; the reference included
+    unsupported_ops: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def unexplained(self) -> list[Disagreement]:
@@ -181,15 +190,39 @@ class Reconciliation:
         return list(seen)
 
     def coverage_lines(self) -> list[str]:
-        """One line per counter: the share of the reference's MACs it saw, and what it missed."""
+        """One line per counter: the share of the reference's MACs it saw, and everything it missed.
+
+        Counting rule of the caveats: every op any counter could not count is on the line (MAC ops
+        by name with their calls, then the other ops' calls), the reference's own included (its
+        misses are in no total, so a share of its total is a share of what it counted), and so is
+        every difference with no named reason. A share is printed as 100.0% only when it is exact
+        and nothing is missing or unexplained.
+        """
         ref = self.totals.get(self.reference, 0)
+        ref_gaps = self.unsupported_ops.get(self.reference, Counter())
         lines = []
         for name in self.counters:
             if name == self.reference:
                 continue
-            line = f"{name}: counted {self.coverage.get(name, 0.0):.1%} of {self.reference}'s {ref / 1e9:.4g} GMACs"
-            if self.notes.get(name):
-                line += " (" + "; ".join(self.notes[name]) + ")"
+            share = self.coverage.get(name, 0.0)
+            unexplained = sum(1 for d in self.unexplained if d.counter == name)
+            if share >= 1.0 and (ref_gaps or unexplained):
+                # "100%" next to a gap reads as "all accounted for"; say what the share is of.
+                line = f"{name}: counted every MAC of the {ref / 1e9:.4g} GMACs {self.reference} counted"
+            else:
+                line = f"{name}: counted {_share_text(share)} of {self.reference}'s {ref / 1e9:.4g} GMACs"
+            caveats = list(self.notes.get(name, []))
+            other = {
+                op: n for op, n in self.unsupported_ops.get(name, Counter()).items() if not is_mac_op(op)
+            }
+            if other:
+                caveats.append(f"{name} could not count {_op_list(other)} (no MACs in them)")
+            if ref_gaps:
+                caveats.append(f"{self.reference} itself has no formula for {_op_list(ref_gaps)}")
+            if unexplained:
+                caveats.append(f"{unexplained} differences have no named reason")
+            if caveats:
+                line += " (" + "; ".join(caveats) + ")"
             lines.append(line)
         return lines
 
@@ -238,6 +271,22 @@ class Reconciliation:
             row["reason"] = "; ".join(d.reason for k, d in reasons.items() if k == op_class)
             rows.append(row)
         return rows
+
+
+def _share_text(share: float) -> str:
+    # 99.96% must not read "100.0%": the rounding would hide a gap.
+    text = f"{share:.1%}"
+    return ">99.9%" if text == "100.0%" and share < 1.0 else text
+
+
+def _op_list(ops: Counter[str] | dict[str, int], limit: int = 4) -> str:
+    """``lstm x36, type_as x2 and 3 more ops``: most calls first, every call counted."""
+    ranked = sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{op_base_name(op)} x{n}" for op, n in ranked[:limit])
+    if len(ranked) > limit:
+        rest = sum(n for _, n in ranked[limit:])
+        text += f" and {len(ranked) - limit} more ops ({_calls(rest)})"
+    return text
 
 
 def _diff_pct(value: int, ref: int) -> float:
@@ -441,4 +490,5 @@ def reconcile(
         coverage=coverage,
         totals={n: results[n].macs for n in names},
         notes=notes,
+        unsupported_ops={n: Counter(results[n].unsupported) for n in names if results[n].unsupported},
     )

@@ -174,16 +174,33 @@ def _matmul_flops(a, b, *args, out_shape=None, **kwargs) -> int:
     return FLOPS_PER_MAC * f.matmul_macs(a, b)
 
 
+def _mkldnn_rnn_layer_flops(input, weight_ih, weight_hh, *args, out_shape=None, **kwargs) -> int:
+    """``mkldnn_rnn_layer`` (oneDNN's LSTM on CPU: one layer, one direction) -> FLOPs (2 per MAC).
+
+    Shapes: input (..., features), W_ih (gates*hidden, features), W_hh (gates*hidden, h); every row
+    of the input is one step. The hidden size is argument 10 of the op (after weights, states,
+    reverse, batch_sizes and mode).
+    """
+    hidden = int(args[7])
+    state = weight_hh[1]
+    steps = f.numel(input[:-1])
+    gates = weight_ih[0] // hidden
+    return FLOPS_PER_MAC * f.rnn_cell_macs(gates, input[-1], hidden, steps, state if state != hidden else 0)
+
+
 def completion_mapping() -> dict[Any, Any]:
     """custom_mapping for FlopCounterMode: effprof formulas for the MAC kernels torch misses.
 
-    The CPU attention kernels and the MHA fast path (attention), and matrix-vector products.
+    The CPU attention kernels and the MHA fast path (attention), matrix-vector products, and
+    oneDNN's LSTM layer (CPU; on meta an LSTM decomposes into matmuls torch counts itself).
     """
     mapping: dict[Any, Any] = {
         aten._native_multi_head_attention: _native_mha_flops,
         aten.mv: _matmul_flops,
         aten.dot: _matmul_flops,
     }
+    if hasattr(aten, "mkldnn_rnn_layer"):
+        mapping[aten.mkldnn_rnn_layer] = _mkldnn_rnn_layer_flops
     for name in (
         "_scaled_dot_product_flash_attention_for_cpu",
         "_scaled_dot_product_fused_attention_overrideable",

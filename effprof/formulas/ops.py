@@ -195,6 +195,92 @@ def window_attention_macs(height: int, width: int, window: int, dim: int) -> int
     return windows * vit_attention_macs(window * window, dim)
 
 
+# --- recurrent layers ----------------------------------------------------------------------------
+
+#: gate count per recurrent cell: LSTM has input, forget, cell and output gates; GRU reset, update
+#: and new; a plain (Elman) RNN one. Keys are torch's mode names (``nn.RNNBase.mode``).
+RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+#: the op each mode runs as (``torch._VF.lstm``, ``aten::lstm``...): how the counters recognise one
+RNN_OPS = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU"}
+
+
+def rnn_cell_macs(gates: int, input_size: int, hidden_size: int, steps: int, proj_size: int = 0) -> int:
+    """MACs of one layer in one direction = gates x (input_size + h) x hidden_size x steps (+ projection).
+
+    Every step multiplies the input by W_ih (gates*hidden x input_size) and the previous state by
+    W_hh (gates*hidden x h), where h = proj_size if set (LSTM with projection), else hidden_size;
+    the projection W_hr (proj_size x hidden_size) adds proj_size x hidden_size per step. ``steps``
+    is seq_len x batch (every sequence element runs the cell once). Bias adds are not MACs.
+    """
+    state = proj_size or hidden_size
+    return gates * (input_size + state) * hidden_size * steps + proj_size * hidden_size * steps
+
+
+def rnn_macs(
+    mode: str,
+    input_size: int,
+    hidden_size: int,
+    seq_len: int,
+    batch: int = 1,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    proj_size: int = 0,
+) -> int:
+    """MACs of nn.LSTM / nn.GRU / nn.RNN = sum over layers and directions of ``rnn_cell_macs``.
+
+    Per direction and layer: gates x (input_size + hidden_size) x hidden_size x seq_len x batch,
+    gates = 4 (LSTM), 3 (GRU), 1 (RNN). Layer 0 reads ``input_size`` features; each later layer
+    reads the previous layer's output, directions x (proj_size or hidden_size) features.
+    """
+    gates = RNN_GATES[mode.upper()]
+    directions = 2 if bidirectional else 1
+    total = 0
+    for layer in range(num_layers):
+        features = input_size if layer == 0 else directions * (proj_size or hidden_size)
+        total += directions * rnn_cell_macs(gates, features, hidden_size, seq_len * batch, proj_size)
+    return total
+
+
+def rnn_params(
+    mode: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    proj_size: int = 0,
+    bias: bool = True,
+) -> int:
+    """Params of nn.LSTM / nn.GRU / nn.RNN = per layer and direction W_ih + W_hh (+ 2 bias vectors) (+ W_hr).
+
+    W_ih: gates*hidden x features, W_hh: gates*hidden x (proj_size or hidden), biases b_ih and
+    b_hh: gates*hidden each, W_hr: proj_size x hidden.
+    """
+    gates = RNN_GATES[mode.upper()]
+    directions = 2 if bidirectional else 1
+    state = proj_size or hidden_size
+    total = 0
+    for layer in range(num_layers):
+        features = input_size if layer == 0 else directions * state
+        per_direction = gates * hidden_size * (features + state) + proj_size * hidden_size
+        per_direction += 2 * gates * hidden_size if bias else 0
+        total += directions * per_direction
+    return total
+
+
+def rnn_other_ops(
+    mode: str, hidden_size: int, steps: int, *, num_layers: int = 1, bidirectional: bool = False
+) -> int:
+    """Non-MAC work of a recurrent layer: one op per gate pre-activation (its sigmoid or tanh).
+
+    gates x hidden_size x steps per layer and direction; the elementwise state update that follows
+    the gates is folded in, as an activation's arithmetic is folded into one op per element.
+    """
+    directions = 2 if bidirectional else 1
+    return RNN_GATES[mode.upper()] * hidden_size * steps * directions * num_layers
+
+
 # --- non-MAC ops (other_ops) -------------------------------------------------------------------------
 
 

@@ -114,6 +114,26 @@ def test_view_ops_are_ignored_with_a_reason():
     assert "flatten" in r.ignored and "no arithmetic" in r.ignored["flatten"][1]
 
 
+@pytest.mark.parametrize(
+    ("op", "reason"),
+    [
+        ("type_as", "no arithmetic"),  # timm eva02 (rotary embedding)
+        ("long", "no arithmetic"),  # timm mvitv2 (relative positions)
+        ("fold", "no MACs"),  # timm volo (Outlooker attention)
+    ],
+)
+def test_mac_free_ops_found_on_timm_models_are_ignored_with_a_reason(op, reason):
+    class Uses(nn.Module):
+        def forward(self, x):
+            if op == "fold":  # (1, 3*2*2, 16) patches of a 8x8 image -> the image
+                return F.fold(F.unfold(x, 2, stride=2), (8, 8), 2, stride=2)
+            return x.type_as(x) if op == "type_as" else x + x.long()
+
+    r = count_analytic(Uses(), (1, 3, 8, 8))
+    assert not r.unsupported and r.macs == 0
+    assert op in r.ignored and reason in r.ignored[op][1] and "\n" not in r.ignored[op][1]
+
+
 def test_shared_parameters_counted_once_and_trainable_split():
     lin = nn.Linear(8, 8)
     model = nn.Sequential(lin, nn.ReLU(), lin)
@@ -164,6 +184,26 @@ def test_matches_torchvision_metadata(name):
     assert r.params == weights.meta["num_params"]
     reference = weights.meta["_ops"]
     assert r.macs / 1e9 == pytest.approx(reference, abs=max(0.01 * reference, 0.0005))
+    assert not r.unsupported
+
+
+@pytest.mark.parametrize(
+    ("name", "weights", "resolution"),
+    [("googlenet", "GoogLeNet_Weights", 224), ("inception_v3", "Inception_V3_Weights", 299)],
+)
+def test_tv_spec_builds_googlenet_and_inception_as_released(name, weights, resolution):
+    """``tv:googlenet`` without weights used to keep both aux heads: 13,004,888 params, not 6,624,904.
+
+    The released GoogLeNet drops them; the released Inception v3 keeps its one (torchvision's
+    num_params counts it), so both must equal num_params exactly, and MACs its _ops (3 decimals).
+    """
+    import torchvision
+
+    meta = getattr(torchvision.models, weights).IMAGENET1K_V1.meta
+    b = build_model(f"tv:{name}", resolution=resolution)
+    r = count_analytic(b.module, b.input_shape)
+    assert r.params == meta["num_params"]
+    assert r.macs / 1e9 == pytest.approx(meta["_ops"], abs=0.0005)
     assert not r.unsupported
 
 

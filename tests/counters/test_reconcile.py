@@ -229,3 +229,46 @@ def test_attention_models_match_torchvision_and_name_missed_attention(counted, n
     else:  # torchvision's Swin writes attention as explicit matmuls: every counter sees them
         assert rec.coverage["fvcore"] == rec.coverage["torch_cpu"] == 1.0
     assert rec.coverage["fvcore+effprof"] == 1.0
+
+
+def test_coverage_line_names_the_references_own_gaps_and_never_a_bare_100():
+    """sequencer2d_s before recurrent formulas: every counter missed the LSTMs, so each saw "100%"."""
+    ref = analytic(
+        {"fc": {"linear": 10}},
+        unsupported=Counter({"lstm": 36, "cumprod": 2}),
+        unsupported_by_module={"rnn": Counter({"lstm": 36}), "": Counter({"cumprod": 2})},
+    )
+    fv = external(
+        "fvcore",
+        {"fc": {"linear": 10}},
+        unsupported=Counter({"aten::lstm": 36, "aten::add": 5}),
+        unsupported_by_module={"rnn": Counter({"aten::lstm": 36}), "": Counter({"aten::add": 5})},
+    )
+    rec = reconcile({"analytic": ref, "fvcore": fv})
+    assert rec.coverage["fvcore"] == 1.0
+    [line] = rec.coverage_lines()
+    assert "100.0%" not in line
+    assert line.startswith("fvcore: counted every MAC of the 1e-08 GMACs analytic counted (")
+    assert "fvcore: aten::lstm unsupported (36 calls), 0 counted" in line  # its MAC op, by name
+    assert "fvcore could not count add x5 (no MACs in them)" in line  # and every other one
+    assert "analytic itself has no formula for lstm x36, cumprod x2" in line
+
+
+def test_coverage_line_carries_unexplained_differences_and_hides_no_rounding():
+    ref = analytic({"conv": {"conv_dense": 1000}, "fc": {"linear": 10}})
+    over = external("fvcore", {"conv": {"conv": 1000}, "fc": {"linear": 12}})
+    rec = reconcile({"analytic": ref, "fvcore": over})
+    assert len(rec.unexplained) == 2 and rec.coverage["fvcore"] == 1.0  # fc, and op_class:linear
+    [line] = rec.coverage_lines()
+    assert "100.0%" not in line and line.endswith("(2 differences have no named reason)")
+
+    # 9,996 of 10,000 MACs: rounds to 100.0% at one decimal, so it reads ">99.9%"
+    ref = analytic({"conv": {"conv_dense": 10_000}})
+    short = external("fvcore", {"conv": {"conv": 9_996}})
+    [line] = reconcile({"analytic": ref, "fvcore": short}).coverage_lines()
+    assert line == "fvcore: counted >99.9% of analytic's 1e-05 GMACs"
+    ref = analytic({"conv": {"conv_dense": 10_000}})
+    [line] = reconcile(
+        {"analytic": ref, "fvcore": external("fvcore", {"conv": {"conv": 10_000}})}
+    ).coverage_lines()
+    assert line == "fvcore: counted 100.0% of analytic's 1e-05 GMACs"
