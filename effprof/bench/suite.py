@@ -1,7 +1,10 @@
 """Benchmark suites: a TOML file (stdlib ``tomllib``) naming models, shapes, backends, budget and tolerances.
 
-Rule: every key is checked against the ones this module knows; an unknown or ill-typed key raises
-EffprofError (exit code 2) naming the key, the file, and the valid keys, before any model is built.
+Rule: the file format is defined once, as the pydantic model ``SuiteFile`` below (every key, its
+type and its range); a suite is validated against it on load, before any model is built. A bad
+file is one EffprofError line (exit code 2) naming the file and the field: an unknown key with
+the valid ones, a wrong type, a number out of range (NaN and Infinity never pass), a model listed
+twice (compared after trimming spaces), or a file that is not UTF-8 TOML text.
 
 A suite file looks like::
 
@@ -22,37 +25,113 @@ A suite file looks like::
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from effprof.errors import EffprofError
+from effprof.schema import (
+    FileProblem,
+    check_depth,
+    describe_error,
+    described,
+    items,
+    number,
+    read_text,
+    text,
+    whole,
+)
 
-SUITE_KEYS = (
-    "name", "description", "models", "reference", "resolutions", "batch_sizes", "backends",
-    "counters", "device", "threads", "budget_s", "rounds", "tolerance",
-)  # fmt: skip
-MODEL_KEYS = ("spec", "resolutions", "batch_sizes")
-TOLERANCE_KEYS = ("params_pct", "macs_pct", "activations_pct", "latency_pct")
+# Bounds past which a suite asks for something no machine can run: a 1x3x8192x8192 fp32 input is
+# already 805 MB, and the refusal names the bound instead of failing hours later (or at 2**62 px).
+MAX_RESOLUTION = 8192
+MAX_BATCH = 4096
+MAX_THREADS = 1024
+MAX_ROUNDS = 100
+MAX_BUDGET_S = 3600.0
+#: a suite is a few lines of TOML; anything larger is not one (and /dev/zero would never end)
+MAX_SUITE_BYTES = 1 << 20
+
+Spec = text(min_length=1, max_length=1000, one_line=True, strip=True, rule="a model spec")
+Resolutions = items(whole(1, MAX_RESOLUTION), rule="a list of whole numbers of pixels")
+BatchSizes = items(whole(1, MAX_BATCH), min_length=1, rule="a non-empty list of whole numbers")
+Percent = number(ge=0)
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    """Allowed relative change against a baseline, in percent.
+def _names(value: Any) -> Any:
+    # "eager,onnxruntime" reads as it does on the command line
+    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+
+Names = Annotated[
+    items(text(min_length=1, one_line=True, strip=True), rule="a list of names"), BeforeValidator(_names)
+]
+
+
+class Tolerance(BaseModel):
+    """Allowed relative change against a baseline, in percent (the suite's ``[tolerance]`` table).
 
     Counts are deterministic, so their default is 0 (any change fails). ``latency_pct`` applies to
-    latency normalised by the suite's reference model, and only to slow-downs.
+    latency normalised by the suite's reference model, and only to slow-downs. Every value is a
+    finite number >= 0: NaN would compare false with everything and pass any change.
     """
 
-    params_pct: float = 0.0
-    macs_pct: float = 0.0
-    activations_pct: float = 0.0
-    latency_pct: float = 20.0
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params_pct: Percent = 0.0
+    macs_pct: Percent = 0.0
+    activations_pct: Percent = 0.0
+    latency_pct: Percent = 20.0
 
     def for_metric(self, metric: str) -> float:
         return {"params": self.params_pct, "macs": self.macs_pct, "activations": self.activations_pct,
                 "latency_norm": self.latency_pct}[metric]  # fmt: skip
+
+
+class ModelEntry(BaseModel):
+    """One entry of ``models``: a spec string, or a table overriding the suite's sizes for that model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spec: Spec
+    resolutions: Resolutions | None = None
+    batch_sizes: BatchSizes | None = None
+
+
+def _entry(value: Any) -> Any:
+    return {"spec": value} if isinstance(value, str) else value
+
+
+Entry = Annotated[
+    ModelEntry, described('a spec string or a table with spec = "..."'), BeforeValidator(_entry)
+]
+
+
+class SuiteFile(BaseModel):
+    """The suite file format: every key a suite may set (None: not set, the Suite default applies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: text(min_length=1, max_length=100, one_line=True, strip=True)
+    description: text(max_length=10_000) | None = None
+    models: items(Entry, min_length=1, rule="a non-empty list of models")
+    reference: Spec
+    resolutions: Resolutions | None = None
+    batch_sizes: BatchSizes | None = None
+    backends: Names | None = None
+    counters: Names | None = None
+    device: text(min_length=1, max_length=100, one_line=True, strip=True) | None = None
+    threads: whole(1, MAX_THREADS) | None = None
+    budget_s: number(ge=None, gt=0, le=MAX_BUDGET_S) | None = None
+    rounds: whole(1, MAX_ROUNDS) | None = None
+    tolerance: Tolerance | None = None
+
+
+SUITE_KEYS = tuple(SuiteFile.model_fields)
+MODEL_KEYS = tuple(ModelEntry.model_fields)
+TOLERANCE_KEYS = tuple(Tolerance.model_fields)
 
 
 @dataclass(frozen=True)
@@ -103,119 +182,8 @@ class Suite:
         doc.pop("path")
         doc.pop("description")
         doc["models"] = [dict(m) for m in self.models]
+        doc["tolerance"] = self.tolerance.model_dump()
         return doc
-
-
-def _close(key: str, valid: tuple[str, ...]) -> str:
-    match = difflib.get_close_matches(key, valid, n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-def _check_keys(where: str, table: dict[str, Any], valid: tuple[str, ...]) -> None:
-    for key in table:
-        if key not in valid:
-            raise EffprofError(
-                f"{where}: unknown key {key!r}{_close(key, valid)}; valid keys: {', '.join(valid)}"
-            )
-
-
-def _ints(where: str, key: str, value: Any) -> tuple[int, ...]:
-    # resolutions = [] means "each model's own"; an empty batch_sizes would run nothing.
-    empty_ok = key.endswith("resolutions")
-    if (
-        not isinstance(value, list)
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
-        or (not value and not empty_ok)
-    ):
-        raise EffprofError(f"{where}: {key} must be a list of positive whole numbers, got {value!r}")
-    return tuple(value)
-
-
-def _strs(where: str, key: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):  # "eager,onnxruntime" reads as it does on the command line
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise EffprofError(f"{where}: {key} must be a list of strings, got {value!r}")
-    return tuple(value)
-
-
-def _model(where: str, index: int, entry: Any) -> dict[str, Any]:
-    if isinstance(entry, str):
-        return {"spec": entry}
-    if not isinstance(entry, dict) or not isinstance(entry.get("spec"), str):
-        raise EffprofError(
-            f'{where}: models[{index}] must be a spec string or a table with spec = "...", got {entry!r}'
-        )
-    _check_keys(f"{where}: models[{index}] ({entry['spec']})", entry, MODEL_KEYS)
-    model: dict[str, Any] = {"spec": entry["spec"]}
-    for key in ("resolutions", "batch_sizes"):
-        if key in entry:
-            model[key] = _ints(where, f"models[{index}].{key}", entry[key])
-    return model
-
-
-def _tolerance(where: str, table: Any) -> Tolerance:
-    if not isinstance(table, dict):
-        raise EffprofError(f"{where}: [tolerance] must be a table, got {table!r}")
-    _check_keys(f"{where}: [tolerance]", table, TOLERANCE_KEYS)
-    for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise EffprofError(f"{where}: tolerance.{key} must be a number of percent >= 0, got {value!r}")
-    return Tolerance(**{k: float(v) for k, v in table.items()})
-
-
-def parse_suite(doc: dict[str, Any], where: str = "suite") -> Suite:
-    """A validated Suite from a parsed TOML document; ``where`` names the file in every error."""
-    from effprof.api import parse_counters
-    from effprof.latency import parse_backends
-
-    _check_keys(where, doc, SUITE_KEYS)
-    if not isinstance(doc.get("name"), str) or not doc["name"]:
-        raise EffprofError(f'{where}: needs name = "..." (baselines record it, to refuse another suite\'s)')
-    if not isinstance(doc.get("models"), list) or not doc["models"]:
-        raise EffprofError(f'{where}: needs models = ["spec", ...] with at least one model')
-    models = tuple(_model(where, i, m) for i, m in enumerate(doc["models"]))
-    specs = [m["spec"] for m in models]
-    if len(set(specs)) != len(specs):
-        dup = next(s for s in specs if specs.count(s) > 1)
-        raise EffprofError(
-            f"{where}: model {dup!r} is listed twice; give one entry several resolutions instead"
-        )
-    reference = doc.get("reference")
-    if not isinstance(reference, str) or reference not in specs:
-        raise EffprofError(
-            f"{where}: reference must be one of the suite's models ({', '.join(specs)}), got {reference!r}; "
-            "latency is compared as a ratio to it"
-        )
-    kwargs: dict[str, Any] = {}
-    for key in ("resolutions", "batch_sizes"):
-        if key in doc:
-            kwargs[key] = _ints(where, key, doc[key])
-    if "backends" in doc:
-        names = _strs(where, "backends", doc["backends"])
-        kwargs["backends"] = () if names in ((), ("none",)) else tuple(_checked(where, parse_backends, names))
-    if "counters" in doc:
-        kwargs["counters"] = _checked(
-            where, parse_counters, list(_strs(where, "counters", doc["counters"]))
-        ) or ("analytic",)
-    for key, kind in (("description", str), ("device", str)):
-        if key in doc:
-            if not isinstance(doc[key], kind):
-                raise EffprofError(f"{where}: {key} must be a string, got {doc[key]!r}")
-            kwargs[key] = doc[key]
-    for key in ("threads", "rounds"):
-        if key in doc:
-            if isinstance(doc[key], bool) or not isinstance(doc[key], int) or doc[key] < 1:
-                raise EffprofError(f"{where}: {key} must be a whole number >= 1, got {doc[key]!r}")
-            kwargs[key] = doc[key]
-    if "budget_s" in doc:
-        value = doc["budget_s"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise EffprofError(f"{where}: budget_s must be a number of seconds > 0, got {value!r}")
-        kwargs["budget_s"] = float(value)
-    if "tolerance" in doc:
-        kwargs["tolerance"] = _tolerance(where, doc["tolerance"])
-    return Suite(name=doc["name"], path=where, models=models, reference=reference, **kwargs)
 
 
 def _checked(where: str, parse, value):
@@ -224,6 +192,58 @@ def _checked(where: str, parse, value):
         return parse(value)
     except EffprofError as exc:
         raise EffprofError(f"{where}: {exc.message}") from None
+
+
+def _suite_kwargs(where: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Suite keyword arguments from the keys the file set (validated), parsing backend and counter names."""
+    from effprof.api import parse_counters
+    from effprof.latency import parse_backends
+
+    kwargs: dict[str, Any] = {}
+    for key in ("resolutions", "batch_sizes"):
+        if given.get(key) is not None:
+            kwargs[key] = tuple(given[key])
+    if given.get("backends") is not None:
+        names = tuple(given["backends"])
+        kwargs["backends"] = (
+            () if names in ((), ("none",)) else tuple(_checked(where, parse_backends, list(names)))
+        )
+    if given.get("counters") is not None:
+        kwargs["counters"] = _checked(where, parse_counters, list(given["counters"])) or ("analytic",)
+    for key in ("description", "device", "threads", "budget_s", "rounds", "tolerance"):
+        if given.get(key) is not None:
+            kwargs[key] = given[key]
+    return kwargs
+
+
+def parse_suite(doc: Any, where: str = "suite") -> Suite:
+    """A validated Suite from a parsed TOML document; ``where`` (the file) prefixes every error."""
+    prefix = f"suite {where}"
+    if not isinstance(doc, dict) or not doc:
+        raise EffprofError(
+            f'{prefix}: is empty; a suite needs name = "...", models = [...] and reference = "..."'
+        )
+    try:
+        parsed = SuiteFile.model_validate(doc)
+    except ValidationError as exc:
+        raise EffprofError(f"{prefix}: {describe_error(exc, SuiteFile)}") from None
+    models = tuple(m.model_dump(exclude_none=True) for m in parsed.models)
+    specs = [m["spec"] for m in models]  # already trimmed: " resnet18 " is resnet18
+    dup = next((s for s in specs if specs.count(s) > 1), None)
+    if dup is not None:
+        first, second = [i for i, s in enumerate(specs) if s == dup][:2]
+        raise EffprofError(
+            f"{prefix}: models[{second}]: model {dup!r} is listed twice (also models[{first}], compared after "
+            "trimming spaces); give one entry several resolutions instead"
+        )
+    if parsed.reference not in specs:
+        raise EffprofError(
+            f"{prefix}: reference must be one of the suite's models ({', '.join(specs)}), got {parsed.reference!r}; "
+            "latency is compared as a ratio to it"
+        )
+    given = {k: getattr(parsed, k) for k in parsed.model_fields_set}
+    return Suite(name=parsed.name, path=where, models=models, reference=parsed.reference,
+                 **_suite_kwargs(prefix, given))  # fmt: skip
 
 
 def _toml():
@@ -239,19 +259,25 @@ def _toml():
 
 
 def load_suite(path: str | Path) -> Suite:
-    """Read and validate a suite file; a missing file or bad TOML is an EffprofError (exit 2)."""
+    """Read and validate a suite file; a missing, unreadable, non-TOML or invalid file is an EffprofError (exit 2)."""
     path = Path(path)
     tomllib = _toml()
     try:
-        text = path.read_text(encoding="utf-8")
+        content = read_text(path, max_bytes=MAX_SUITE_BYTES)
     except FileNotFoundError:
         raise EffprofError(
             f"no suite file at {str(path)!r} (suites ship in benchmarks/: ci.toml, zoo.toml, lecture.toml)"
         ) from None
-    except OSError as exc:
-        raise EffprofError(f"cannot read suite {str(path)!r}: {exc.strerror or exc}") from None
+    except FileProblem as exc:
+        raise EffprofError(
+            f"suite {path}: {exc}; a suite is a UTF-8 TOML file like benchmarks/ci.toml"
+        ) from None
     try:
-        doc = tomllib.loads(text)
+        doc = check_depth(tomllib.loads(content))
     except tomllib.TOMLDecodeError as exc:
-        raise EffprofError(f"{path}: not valid TOML: {exc}") from None
+        raise EffprofError(f"suite {path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays recursively
+        raise EffprofError(f"suite {path}: nests too deeply to be a suite") from None
+    except FileProblem as exc:
+        raise EffprofError(f"suite {path}: {exc}") from None
     return parse_suite(doc, str(path))

@@ -44,36 +44,40 @@ def test_unknown_top_level_key_names_it_and_the_valid_keys():
     exc = error(resolution=[160])
     assert "unknown key 'resolution'" in exc.message and "did you mean 'resolutions'" in exc.message
     assert all(k in exc.message for k in SUITE_KEYS)
-    assert exc.message.startswith("t.toml:")
+    assert exc.message.startswith("suite t.toml: unknown key")
 
 
 def test_unknown_tolerance_and_model_keys():
-    assert "[tolerance]: unknown key 'latency'" in error(tolerance={"latency": 5}).message
-    assert "latency_pct" in error(tolerance={"latency": 5}).message
+    assert error(tolerance={"latency": 5}).message == (
+        "suite t.toml: tolerance: unknown key 'latency' (did you mean 'latency_pct'?); "
+        "valid keys: params_pct, macs_pct, activations_pct, latency_pct"
+    )
     exc = error(models=["resnet18", {"spec": "mobilenet_v2", "res": [96]}])
-    assert "unknown key 'res'" in exc.message and "spec, resolutions, batch_sizes" in exc.message
+    assert exc.message.startswith("suite t.toml: models[1]: unknown key 'res'; ")
+    assert exc.message.endswith("valid keys: spec, resolutions, batch_sizes")
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"reference": "resnet50"}, "reference must be one of the suite's models"),
-        ({"name": ""}, "needs name"),
-        ({"models": []}, "at least one model"),
-        ({"models": ["resnet18", "resnet18"]}, "listed twice"),
-        ({"resolutions": [224, 0]}, "resolutions must be a list of positive whole numbers"),
-        ({"batch_sizes": []}, "batch_sizes must be a list"),
-        ({"threads": 0}, "threads must be a whole number"),
-        ({"rounds": True}, "rounds must be a whole number"),
-        ({"budget_s": -1}, "budget_s must be a number of seconds"),
+        ({"reference": "resnet50"}, "reference must be one of the suite's models (resnet18, mobilenet_v2), got 'resnet50'"),
+        ({"name": ""}, "name: must be a non-empty string on one line of at most 100 characters, got ''"),
+        ({"models": []}, "models: must be a non-empty list of models, got []"),
+        ({"models": ["resnet18", "resnet18"]}, "models[1]: model 'resnet18' is listed twice (also models[0]"),
+        ({"resolutions": [224, 0]}, "resolutions[1]: must be a whole number from 1 to 8192, got 0"),
+        ({"batch_sizes": []}, "batch_sizes: must be a non-empty list of whole numbers, got []"),
+        ({"threads": 0}, "threads: must be a whole number from 1 to 1024, got 0"),
+        ({"rounds": True}, "rounds: must be a whole number from 1 to 100, got True"),
+        ({"budget_s": -1}, "budget_s: must be a finite number > 0 and <= 3600, got -1"),
         ({"backends": ["eagre"]}, "eagre"),
         ({"counters": ["flops"]}, "unknown counter flops"),
-        ({"tolerance": {"macs_pct": -1}}, "tolerance.macs_pct must be a number of percent"),
-        ({"models": [3]}, "models[0] must be a spec string"),
+        ({"tolerance": {"macs_pct": -1}}, "tolerance.macs_pct: must be a finite number >= 0, got -1"),
+        ({"models": [3]}, 'models[0]: must be a spec string or a table with spec = "...", got 3'),
     ],
 )
 def test_bad_values_are_one_line_usage_errors(changes, expected):
-    assert expected in error(**changes).message
+    message = error(**changes).message
+    assert message.startswith("suite t.toml: ") and expected in message
 
 
 def test_backends_none_means_counts_only():
