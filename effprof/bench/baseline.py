@@ -1,11 +1,16 @@
 """Baselines: a bench JSON report (``-o x.json``) read back, and the checks that it fits this run.
 
-Rule: a baseline is compared only with a run of the same suite, in the same baseline format; its
-latency only with a run on the same kind of device (cpu or the same GPU model, same machine
-architecture). Anything else is an EffprofError with exit code 2 and one line saying why, never a
-silent comparison. Softer differences (effprof or torch version, CPU model, threads, suite settings)
-become notes printed beside the comparison: counts across effprof versions are still compared, so
-a change in effprof's own counting shows up as a diff a reviewer can accept with --update-baseline.
+Rule: the bench report format is defined once, as the pydantic model ``BenchReport`` below, and a
+baseline is validated against it on load: counts are whole numbers >= 0, times and ratios finite
+numbers >= 0 (a NaN would compare false with everything and hide any change), each or null;
+unknown keys are kept (newer effprof versions add columns) and a known key of the wrong type is
+an error naming the row and field. A baseline is compared only with a run of the same suite, in
+the same baseline format; its latency only with a run on the same kind of device (cpu or the same
+GPU model, same machine architecture). Anything else is an EffprofError with exit code 2 and one
+line saying why, never a silent comparison. Softer differences (effprof or torch version, CPU
+model, threads, suite settings) become notes printed beside the comparison: counts across effprof
+versions are still compared, so a change in effprof's own counting shows up as a diff a reviewer
+can accept with --update-baseline.
 """
 
 from __future__ import annotations
@@ -15,8 +20,107 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from effprof.bench.run import BASELINE_FORMAT
 from effprof.errors import EffprofError
+from effprof.schema import FileProblem, describe_error, items, number, parse_json, read_text, text, whole
+
+#: a zoo baseline with every raw sample is a few MB; far beyond this is not a bench report
+MAX_BASELINE_BYTES = 256 << 20
+
+Count = whole(0, null=True)  # params, MACs...: exact, never negative
+Amount = number(ge=0, null=True)  # times, ratios, rates: finite, never negative
+Positive = whole(1, null=True)  # runs, threads, resolution, batch
+Label = text(null=True)
+Amounts = items(number(ge=0), null=True, rule="a list of finite numbers >= 0")
+
+
+class _Open(BaseModel):
+    # Keys this effprof does not know are kept as they are: a newer effprof may add columns.
+    model_config = ConfigDict(extra="allow")
+
+
+class BenchRow(_Open):
+    """One row of a bench report: a case's counts and latency on one backend."""
+
+    spec: text(min_length=1, rule="a model spec")
+    model: Label = None
+    source: Label = None
+    input_shape: Label = None
+    backend: Label = None
+    device: Label = None
+    suite: Label = None
+    error: Label = None
+    warnings: Label = None
+    params: Count = None
+    macs: Count = None
+    flops: Count = None
+    other_ops: Count = None
+    activations: Count = None
+    macs_fvcore: Count = None
+    macs_torch: Count = None
+    latency_ms: Amount = None
+    latency_iqr_ms: Amount = None
+    latency_p90_ms: Amount = None
+    latency_norm: Amount = None
+    reference_latency_ms: Amount = None
+    gmacs_per_s: Amount = None
+    latency_ci_low: Amount = None
+    latency_ci_high: Amount = None
+    contended_cores: Amount = None
+    latency_rounds_ms: Amounts = None
+    latency_samples_ms: Amounts = None
+    runs: Positive = None
+    threads: Positive = None
+    resolution: Positive = None
+    batch: Positive = None
+
+
+class BenchInfo(_Open):
+    """``meta.bench``: what a baseline must match (format, suite, reference) and the suite's settings."""
+
+    format: int
+    suite: text(min_length=1, rule="a suite name")
+    suite_file: Label = None
+    reference: Label = None
+    settings: dict[str, Any] | None = None
+
+
+class Environment(_Open):
+    device: Label = None
+    cpu: Label = None
+    gpu: Label = None
+    torch_threads: Positive = None
+
+
+class BenchMeta(_Open):
+    bench: BenchInfo
+    environment: Environment | None = None
+    versions: dict[str, Label] | None = None
+    machine: Label = None
+    device: Label = None
+    threads: Positive = None
+    backends: items(text(), null=True, rule="a list of backend names") = None
+
+
+class BenchReport(_Open):
+    """A bench JSON report: ``{"meta": {..., "bench": {...}}, "rows": [...]}`` (and, after a comparison, more keys)."""
+
+    meta: BenchMeta
+    rows: list[BenchRow]
+
+
+class _Envelope(_Open):
+    # Only what says "this is a bench report at all", checked before its format and its fields.
+    class _Meta(_Open):
+        class _Bench(_Open):
+            format: Any = None
+
+        bench: _Bench
+
+    meta: _Meta
+    rows: list[Any]
 
 
 @dataclass
@@ -31,41 +135,36 @@ class Baseline:
 
 
 def read_baseline(path: str | Path) -> Baseline:
-    """Parse a bench JSON; missing, unreadable, corrupt or not-a-bench files raise (exit 2)."""
+    """Read and validate a bench JSON; missing, unreadable, corrupt, not-a-bench or invalid files raise (exit 2)."""
     path = Path(path)
-    hint = f"write one with `effprof bench SUITE --baseline {path} --update-baseline`"
+    where = f"baseline {str(path)!r}"
+    command = f"`effprof bench SUITE --baseline {path} --update-baseline`"
+    hint = f"replace it with {command}"
     try:
-        text = path.read_text(encoding="utf-8")
+        doc = parse_json(read_text(path, max_bytes=MAX_BASELINE_BYTES))
     except FileNotFoundError:
-        raise EffprofError(f"no baseline at {str(path)!r}: {hint}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EffprofError(
-            f"cannot read baseline {str(path)!r}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
+        raise EffprofError(f"no baseline at {str(path)!r}: write one with {command}") from None
+    except FileProblem as exc:
+        raise EffprofError(f"{where} {exc}: {hint}") from None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        _Envelope.model_validate(doc)
+    except ValidationError:
         raise EffprofError(
-            f"baseline {str(path)!r} is not valid JSON ({exc.msg} at line {exc.lineno}): {hint}"
+            f"{where} is not an `effprof bench` report (no meta.bench and rows): {hint}"
         ) from None
-    bench = (
-        doc.get("meta", {}).get("bench")
-        if isinstance(doc, dict) and isinstance(doc.get("meta"), dict)
-        else None
-    )
-    if not isinstance(bench, dict) or not isinstance(doc.get("rows"), list):
+    fmt = doc["meta"]["bench"].get("format")
+    if isinstance(fmt, bool) or fmt != BASELINE_FORMAT or not isinstance(fmt, int):  # true == 1 in Python
         raise EffprofError(
-            f"baseline {str(path)!r} is not an `effprof bench` report (no meta.bench and rows): {hint}"
+            f"{where} has bench format {fmt!r}, this effprof reads format {BASELINE_FORMAT}: {hint}"
         )
-    if bench.get("format") != BASELINE_FORMAT:
+    try:
+        report = BenchReport.model_validate(doc)
+    except ValidationError as exc:
         raise EffprofError(
-            f"baseline {str(path)!r} has bench format {bench.get('format')!r}, this effprof reads format "
-            f"{BASELINE_FORMAT}: {hint}"
-        )
-    rows = doc["rows"]
-    if not all(isinstance(r, dict) and isinstance(r.get("spec"), str) for r in rows):
-        raise EffprofError(f"baseline {str(path)!r} has rows without a spec: {hint}")
-    return Baseline(str(path), doc["meta"], rows)
+            f"{where}: {describe_error(exc, BenchReport, table='JSON object')}: {hint}"
+        ) from None
+    meta = report.meta.model_dump(exclude_unset=True)
+    return Baseline(str(path), meta, [r.model_dump(exclude_unset=True) for r in report.rows])
 
 
 def device_identity(meta: dict[str, Any]) -> str:

@@ -38,7 +38,8 @@ def refused(base: Baseline, run_meta: dict, timed: bool = True) -> str:
         ('{"meta": {}, "rows": []}', "is not an `effprof bench` report"),
         ("[1, 2]", "is not an `effprof bench` report"),
         ('{"meta": {"bench": {"format": 99}}, "rows": []}', "has bench format 99"),
-        ('{"meta": {"bench": {"format": 1}}, "rows": [{"model": "x"}]}', "rows without a spec"),
+        ('{"meta": {"bench": {"format": 1, "suite": "ci"}}, "rows": [{"model": "x"}]}', ": rows[0].spec: is required"),
+        ('{"meta": {"bench": {"format": 1}}, "rows": []}', ": meta.bench.suite: is required"),
     ],
 )
 def test_corrupt_baselines_are_usage_errors(tmp_path, text, expected):
