@@ -255,6 +255,23 @@ def build_calibration(
                        compose(nets, references, limits), fit_calibration(usable, limits), **meta)  # fmt: skip
 
 
+def _cached_timings(doc: dict[str, Any] | None, key: dict[str, Any]):
+    """(timings, networks) of a validated cache document timed under ``key``, else None (time afresh).
+
+    The timings must be exactly the key's layers and networks, in order: a file that names others
+    was edited, and fitting on it would silently calibrate against the wrong layers.
+    """
+    if doc is None or doc["key"] != key:
+        return None
+    raw = doc["calibration"]
+    if [t["name"] for t in raw["timings"]] != key["blocks"] or [n["name"] for n in raw["networks"]] != key["networks"]:
+        return None
+    timings = [BlockTiming(**{**t, "warnings": tuple(t["warnings"])}) for t in raw["timings"]]
+    nets = [NetworkTiming(n["name"], tuple(tuple(r) for r in n["layers"]), n["op_calls"], n["measured_ms"],
+                          tuple(n["warnings"]), n["contended"]) for n in raw["networks"]]  # fmt: skip
+    return timings, nets
+
+
 def device_calibration(
     limits: DeviceLimits, *, refresh: bool = False, blocks: Sequence[Block] | None = None,
     networks: Sequence[Block] | None = None, budget_s: float | None = None,
@@ -270,24 +287,24 @@ def device_calibration(
     key = {**cache.machine_description(limits.device, limits.threads), "blocks": [b.name for b in blocks],
            "networks": [n.name for n in networks]}  # fmt: skip
     path = cache.cache_path("calibration", key)
-    doc = None if refresh else cache.load(path)
-    if doc is not None and doc.get("key") == key:
+    doc = None if refresh else cache.load(path, cache.CalibrationCache)  # None: absent or bad (then deleted)
+    cached = _cached_timings(doc, key)
+    if cached is not None:
         try:
-            raw = doc["calibration"]
-            timings = [BlockTiming(**{**t, "warnings": tuple(t["warnings"])}) for t in raw["timings"]]
-            nets = [NetworkTiming(n["name"], tuple(tuple(r) for r in n["layers"]), n["op_calls"], n["measured_ms"],
-                                  tuple(n["warnings"]), n.get("contended", False)) for n in raw["networks"]]  # fmt: skip
-            return build_calibration(timings, nets, limits, measured_at=raw.get("measured_at", ""), machine=key,
+            return build_calibration(*cached, limits, measured_at=doc["calibration"]["measured_at"], machine=key,
                                      cache_path=str(path), from_cache=True)  # fmt: skip
-        except (KeyError, TypeError, ValueError):
-            pass  # an old or hand-edited file: time afresh
+        except (ValueError, ArithmeticError):
+            pass  # well-typed figures no measurement could give (say, a layer of 0 MACs and 0 bytes): time afresh
     options = {"device": limits.device, "threads": limits.threads, "on_block": on_block}
     timings = time_blocks(blocks, budget_s=budget_s, **options)
     nets = time_networks(networks, **options)
     result = build_calibration(timings, nets, limits, measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                machine=key, cache_path=str(path))  # fmt: skip
-    if not result.contended:  # a calibration taken under contention serves this run only
-        cache.save(path, {"key": key, "calibration": result.to_dict()})
-    else:
+    if result.contended:  # a calibration taken under contention serves this run only
         result.cache_path = None
+        return result
+    try:
+        cache.save(path, {"key": key, "calibration": result.to_dict()})
+    except EffprofError:
+        result.cache_path = None  # an unwritable cache (or a directory in its place): this run's, uncached
     return result

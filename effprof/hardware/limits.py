@@ -346,19 +346,28 @@ def device_limits(
     if gemm_n is not None or working_set_bytes is not None:
         key.update(gemm_n=gemm_n, working_set_bytes=working_set_bytes)
     path = cache.cache_path("limits", key)
-    doc = None if refresh else cache.load(path)
-    if doc is not None and doc.get("key") == key:
-        try:
-            limits = DeviceLimits.from_dict(doc["limits"])
-        except (KeyError, TypeError, ValueError):
-            limits = None  # an old or hand-edited file: measure afresh
-        if limits is not None:
+    doc = None if refresh else cache.load(path, cache.LimitsCache)  # None: absent or bad (then deleted)
+    if doc is not None and doc["key"] == key:
+        limits = DeviceLimits.from_dict(doc["limits"])
+        if _complete(limits):
             limits.cache_path, limits.from_cache = str(path), True
             return limits
     limits = measure_limits(device, threads=threads, gemm_n=gemm_n, working_set_bytes=working_set_bytes,
                             budget_s=budget_s)  # fmt: skip
     if limits.contended:
         return limits  # figures taken under contention serve this run only; the next run measures again
-    cache.save(path, {"key": key, "limits": limits.to_dict()})
+    try:
+        cache.save(path, {"key": key, "limits": limits.to_dict()})
+    except EffprofError:
+        return limits  # an unwritable cache (or a directory in its place): this run's figures, uncached
     limits.cache_path = str(path)
     return limits
+
+
+def _complete(limits: DeviceLimits) -> bool:
+    """Whether cached limits hold what the roofline reads: a GEMM peak per dtype and a DRAM bandwidth."""
+    wanted = CUDA_DTYPES if limits.device.startswith("cuda") else CPU_DTYPES
+    try:
+        return all(limits.peak_gmacs_per_s(d) > 0 for d in wanted) and limits.bandwidth_gb_per_s > 0
+    except EffprofError:  # a hand-edited file without them: measure afresh rather than fail every run
+        return False
