@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 from effprof.errors import EffprofError
@@ -131,7 +130,7 @@ def _time_block(module, input_shape: tuple[int, ...], *, device: str, threads: i
     from effprof.latency import get_backend
     from effprof.latency.base import backend_failure
     from effprof.latency.devices import example_input
-    from effprof.latency.timer import time_runs, torch_threads
+    from effprof.latency.timer import CALIBRATION_QUIET_WAIT_S, CALIBRATION_RETIMES, time_runs, torch_threads
 
     with torch_threads(threads):
         try:
@@ -139,7 +138,8 @@ def _time_block(module, input_shape: tuple[int, ...], *, device: str, threads: i
                                                     threads=threads, cache_key=None)  # fmt: skip
             try:
                 return time_runs(prepared.run, sync=prepared.sync, backend="eager", device=device, threads=threads,
-                                 budget_s=budget_s, min_runs=5, warmup_runs=2, warmup_s=0.03)  # fmt: skip
+                                 budget_s=budget_s, min_runs=5, warmup_runs=2, warmup_s=0.03,
+                                 retimes=CALIBRATION_RETIMES, quiet_wait_s=CALIBRATION_QUIET_WAIT_S)  # fmt: skip
             finally:
                 prepared.close()
         except EffprofError:
@@ -152,17 +152,12 @@ def _timed(block: Block, *, device: str, threads: int, budget_s: float):
     """(count, Measurement) of one block on a seeded instance, re-timed while others compete for the CPU."""
     import torch
 
-    from effprof.hardware.contention import least_contended
-
     count = _count_block(block)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         module = block.build()
-    m, w = least_contended(partial(_time_block, module, block.input_shape, device=device, threads=threads,
-                                   budget_s=budget_s))  # fmt: skip
-    if w.warning():
-        m.warnings.append(w.warning())
-    return count, m, w.contended
+    m = _time_block(module, block.input_shape, device=device, threads=threads, budget_s=budget_s)
+    return count, m, m.contended
 
 
 def time_blocks(
@@ -170,7 +165,7 @@ def time_blocks(
     budget_s: float | None = None, on_block: Callable[[str], None] | None = None,
 ) -> list[BlockTiming]:  # fmt: skip
     """Count and time every calibration layer with the eager backend (the same timing loop as models)."""
-    from effprof.hardware.allocator import prime_allocator
+    from effprof.latency.allocator import prime_allocator
     from effprof.latency.devices import check_device, resolve_threads
 
     device, threads = check_device(device), resolve_threads(threads)
@@ -194,7 +189,7 @@ def time_networks(
     budget_s: float | None = None, on_block: Callable[[str], None] | None = None,
 ) -> list[NetworkTiming]:  # fmt: skip
     """Count and time every calibration network whole, with the eager backend."""
-    from effprof.hardware.allocator import prime_allocator
+    from effprof.latency.allocator import prime_allocator
     from effprof.latency.devices import check_device, resolve_threads
 
     device, threads = check_device(device), resolve_threads(threads)

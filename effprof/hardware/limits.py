@@ -18,10 +18,10 @@ from typing import Any
 import torch
 
 from effprof.errors import EffprofError
-from effprof.hardware.contention import CONTENDED_NOTE
+from effprof.latency.contention import CONTENDED_NOTE
 from effprof.latency.devices import check_device, resolve_threads, sync_for
 from effprof.latency.measurement import Measurement
-from effprof.latency.timer import time_runs
+from effprof.latency.timer import CALIBRATION_QUIET_WAIT_S, CALIBRATION_RETIMES, time_runs
 
 #: dtypes the GEMM peak is measured in: fp32 on CPU (what the models run in); every tensor-core
 #: dtype on CUDA, where they differ by 2-16x.
@@ -286,18 +286,14 @@ def _time(
     budget_s = DEFAULT_BUDGET_S if budget_s is None else budget_s
     if not budget_s > 0:
         raise EffprofError(f"budget {budget_s!r} s: must be > 0 seconds")
-    from effprof.hardware.contention import least_contended
-
     try:
-        m, w = least_contended(lambda: time_runs(run, sync=sync_for(device), backend=name, device=device,
-                                                 threads=threads, budget_s=budget_s, min_runs=min_runs,
-                                                 warmup_runs=1, warmup_s=0.05))  # fmt: skip
+        # device limits are cached: wait longer for quiet than a model timing does
+        return time_runs(run, sync=sync_for(device), backend=name, device=device, threads=threads,
+                         budget_s=budget_s, min_runs=min_runs, warmup_runs=1, warmup_s=0.05,
+                         retimes=CALIBRATION_RETIMES, quiet_wait_s=CALIBRATION_QUIET_WAIT_S)  # fmt: skip
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         raise EffprofError(f"{name} on {device}: out of memory; give a smaller size", exit_code=1) from None
-    if w.warning():
-        m.warnings.append(w.warning())
-    return m
 
 
 def measure_limits(

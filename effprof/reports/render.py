@@ -9,6 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from effprof.reports.trust import row_doubt, trust_lines
+
 if TYPE_CHECKING:
     from effprof.api import CompareResult, ProfileResult
     from effprof.models.registry import ModelCfg
@@ -117,8 +119,9 @@ def _gap_table(result: CompareResult) -> list | None:
         return None
     table = Table(title="latency: the gap between MACs and time", title_justify="left")
     for col in ("model", "backend", "device", "threads", "latency ms", "IQR ms", "p90 ms", "runs",
-                "GMAC/s", "MACs ×", "latency ×"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("model", "backend", "device") else "right", no_wrap=True)
+                "GMAC/s", "MACs ×", "latency ×", "doubt"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("model", "backend", "device", "doubt") else "right",
+                         no_wrap=True, style="yellow" if col == "doubt" else None)  # fmt: skip
     first: dict[str, dict] = {}
     lines: list[Text] = []
     for r in rows:
@@ -132,16 +135,14 @@ def _gap_table(result: CompareResult) -> list | None:
             r["model"], r["backend"], r["device"], str(r["threads"]), _ms(r["latency_ms"]),
             _ms(r["latency_iqr_ms"]), _ms(r["latency_p90_ms"]), str(r["runs"]),
             f"{r['gmacs_per_s']:.1f}" if r.get("gmacs_per_s") else "",
-            ratio(r["macs"], base["macs"]), ratio(r["latency_ms"], base["latency_ms"]),
+            ratio(r["macs"], base["macs"]), ratio(r["latency_ms"], base["latency_ms"]), row_doubt(r),
         )  # fmt: skip
         if r is not base and lat_ratio and mac_ratio:
             lines.append(
                 Text(f"{r['model']} vs {base['model']} on {r['backend']}: {mac_ratio:.1f}x the MACs, "
                      f"{lat_ratio:.1f}x the latency")  # fmt: skip
             )
-        if r.get("warnings"):
-            lines.append(Text(f"{r['model']} ({r['backend']}): {r['warnings']}", style="yellow"))
-    return [table, *lines]
+    return [table, *lines, *trust_lines(result.profiles, result.meta)]
 
 
 def render_profile(result: ProfileResult) -> Group:
@@ -226,7 +227,7 @@ def render_profile(result: ProfileResult) -> Group:
             f"{r.intensity:.1f}",
             *((_ms(ms), f"{100 * ms / total_ms:.1f}" if total_ms else "") if timed else ()),
         )
-    parts = [summary, by_class, layers]
+    parts = [summary, *trust_lines([p], result.meta), by_class, layers]
     if timed:
         lt = p.layer_times
         parts.append(Text(
