@@ -6,6 +6,7 @@ Both accept a spec string or an nn.Module the caller already holds, and return r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,16 @@ from effprof.counters.analytic import count_analytic
 from effprof.counters.result import CountResult
 from effprof.errors import EffprofError
 from effprof.latency import LayerTimes, Measurement
-from effprof.models import BuiltModel, build_model, parse_spec
+from effprof.models import (
+    BuiltModel,
+    build_model,
+    check_input_shape,
+    contained,
+    parse_batch,
+    parse_resolution,
+    parse_spec,
+)
+from effprof.models.spec import check_spec_length, shown
 from effprof.reports import frame
 from effprof.reports.meta import run_meta
 
@@ -182,16 +192,28 @@ class Timing:
 
 
 def _built(model: ModelLike | BuiltModel, input_shape, resolution, batch) -> BuiltModel:
+    """The model built on meta for ``input_shape`` exactly as given (any H and W, any channels), else
+    for ``resolution`` (one side, "HxW" or (H, W)) and ``batch``."""
     if isinstance(model, BuiltModel):
         return model
-    if input_shape is not None:
-        shape = tuple(int(d) for d in input_shape)
-        if any(d <= 0 for d in shape):
-            raise EffprofError(f"input_shape must be all positive, got {shape}")
-        if isinstance(model, nn.Module):
-            return BuiltModel(model, type(model).__name__, "module", shape)
-        batch, resolution = shape[0], shape[-1]
-    return build_model(model, resolution=resolution, batch=batch, device="meta")
+    if input_shape is None:
+        return build_model(model, resolution=resolution, batch=batch, device="meta")
+    shape = check_input_shape(input_shape)
+    if isinstance(model, nn.Module):
+        return BuiltModel(model, type(model).__name__, "module", shape)
+    # The spec learns (H, W) (a ViT sizes its position embedding by it); the shape is kept whole.
+    spatial = shape[-2:] if len(shape) >= 3 else resolution
+    built = build_model(model, resolution=spatial, batch=shape[0], device="meta")
+    return dataclasses.replace(built, input_shape=shape)
+
+
+def _label(model: ModelLike | BuiltModel) -> str:
+    """How a model is named in its error row before it is built."""
+    if isinstance(model, BuiltModel):
+        return model.label
+    if isinstance(model, str):
+        return model if len(model) <= 80 else model[:80] + "..."
+    return type(model).__name__
 
 
 def _time(p: ModelProfile, timing: Timing) -> None:
@@ -241,14 +263,25 @@ def profile_model(
 ) -> ModelProfile:
     """Count one model (with the other ``counters`` too; None = automatic), then time it as ``timing`` asks.
 
-    Raises EffprofError on a bad spec or a shape the model rejects; a backend that fails to run is
-    recorded on the profile (``latency_errors``) instead.
+    Raises EffprofError on a bad spec, size or shape; anything the model's own code raises
+    (``sys.exit()`` in forward, a BaseException) becomes EffprofError(exit_code=1) naming the model,
+    and only a real Ctrl-C/SIGTERM passes. A backend that fails to run is recorded on the profile
+    (``latency_errors``) instead.
     """
+    batch = parse_batch(batch)
+    resolution = parse_resolution(resolution)
+    if isinstance(model, str):
+        check_specs([model])
+    with contained(_label(model), "profiling"):
+        return _profile_model(model, input_shape, resolution, batch, timing, counters, completed)
+
+
+def _profile_model(model, input_shape, resolution, batch, timing, counters, completed) -> ModelProfile:
     if isinstance(model, str) and parse_spec(model).kind == "onnx":
         from effprof.counters.onnx_graph import count_onnx
 
         path = parse_spec(model).name
-        shape = tuple(input_shape) if input_shape is not None else None
+        shape = check_input_shape(input_shape) if input_shape is not None else None
         count = count_onnx(path, shape, batch=batch if batch != 1 else None, resolution=resolution)
         result = ModelProfile(path, "onnx", count.input_shape, count)
     else:
@@ -308,6 +341,8 @@ def expand_specs(models: Sequence[ModelLike]) -> list[ModelLike]:
 
     expanded: list[ModelLike] = []
     for m in models:
+        if isinstance(m, str):
+            check_spec_length(m)  # before fnmatch compiles it
         if isinstance(m, str) and any(ch in m for ch in "*?[") and "(" not in m and ":" not in m:
             matched = [cfg.name for cfg in list_models(m)]
             if not matched:
@@ -327,8 +362,20 @@ def check_specs(models: Sequence[ModelLike]) -> None:
             spec = parse_spec(m)
             if spec.kind == "registry":
                 get_model_cfg(spec.name)
-            elif spec.kind == "onnx" and not Path(spec.name).is_file():
-                raise EffprofError(f"no ONNX file at {spec.name!r}")
+            elif spec.kind == "onnx" and not _is_file(spec.name):
+                raise EffprofError(f"no ONNX file at {shown(spec.name)}")
+        elif not isinstance(m, (nn.Module, BuiltModel)):
+            raise EffprofError(
+                f"a model is a spec string like 'resnet50' or an nn.Module instance, got {type(m).__name__}"
+            )
+
+
+def _is_file(path: str) -> bool:
+    """Path.is_file, with a name the OS refuses outright (too long) counted as no file."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def compare(
@@ -353,15 +400,15 @@ def compare(
     if not models:
         raise EffprofError("compare needs at least one model spec, e.g. effprof compare mobilenet_v2 resnet50")
     check_specs(models)
+    batch, resolution = parse_batch(batch), parse_resolution(resolution)  # a bad size fails before any work
     timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
     chosen = parse_counters(counters)
     result = CompareResult([], timing_meta(timing))
     for m in models:
-        label = m if isinstance(m, str) else type(m).__name__
         try:
             p = profile_model(m, resolution=resolution, batch=batch, timing=timing, counters=chosen)
         except EffprofError as exc:
-            p = ModelProfile(label, error=exc.message, exit_code=exc.exit_code)
+            p = ModelProfile(_label(m), error=exc.message, exit_code=exc.exit_code)
         except KeyboardInterrupt:
             result.interrupted = True
             break

@@ -44,11 +44,17 @@ err = Console(stderr=True, highlight=False)
 # Piped output (a file, CI log) gets room for the whole table instead of 80 columns of ellipses.
 out = Console(highlight=False) if Console().is_terminal else Console(highlight=False, width=200)
 
+# Text, read by effprof.models.parse_resolution/parse_batch: a bad or huge value is one line from the
+# library (exit 2), where a typed int option would print click's usage box.
 Resolution = Annotated[
-    int | None,
-    typer.Option("--resolution", "-r", help="Input resolution in pixels (square). Default: the model's own."),
-]
-Batch = Annotated[int, typer.Option("--batch", "-b", help="Batch size.")]
+    str | None,
+    typer.Option(
+        "--resolution", "-r", metavar="N|HxW",
+        help="Input size in pixels: 224 (square) or 224x320 (height x width), up to 8192 a side. "
+        "Default: the model's own.",
+    ),
+]  # fmt: skip
+Batch = Annotated[str, typer.Option("--batch", "-b", metavar="N", help="Batch size, 1 to 4096.")]
 Device = Annotated[str, typer.Option("--device", help="Where to time: cpu or cuda (cuda:N).")]
 Threads = Annotated[
     int | None, typer.Option("--threads", min=1, help="CPU threads for timing. Default: all cores.")
@@ -208,7 +214,14 @@ def list_cmd(
 )
 @handle_errors
 def profile(
-    model: Annotated[str, typer.Argument(help="Model spec: NAME, tv:NAME, timm:NAME, pkg.module:factory, NAME(k=v).")],
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="Model spec: NAME, tv:NAME, timm:NAME, pkg.module:factory, path/to/model.onnx, NAME(k=v). "
+            "pkg.module:factory imports that module and runs its code, like python -m: name only your own "
+            "model code (the standard library is refused)."
+        ),
+    ],
     resolution: Resolution = None,
     batch: Batch = 1,
     layers: Annotated[int, typer.Option("--layers", help="How many of the heaviest layers to show.", min=0)] = 10,
@@ -274,7 +287,12 @@ def profile_failures(p) -> list[str]:
 @handle_errors
 def compare(
     models: Annotated[
-        list[str], typer.Argument(help="Model specs; ratios are to the first. Registry wildcards work: 'mobilenet*', '*'.")
+        list[str],
+        typer.Argument(
+            help="Model specs; ratios are to the first. Registry wildcards work: 'mobilenet*', '*'. "
+            "pkg.module:factory imports that module and runs its code, like python -m: name only your own "
+            "model code (the standard library is refused)."
+        ),
     ],
     resolution: Resolution = None,
     batch: Batch = 1,

@@ -106,12 +106,12 @@ def count_onnx(
     input_shape: tuple[int, ...] | None = None,
     *,
     batch: int | None = None,
-    resolution: int | None = None,
+    resolution: int | tuple[int, int] | None = None,
 ) -> CountResult:
     """Count params and MACs of an ONNX file.
 
     The input shape is ``input_shape`` if given, else the file's own with ``batch`` replacing its
-    first dim and ``resolution`` its last two. Exporters fold BatchNorm into the preceding conv, so
+    first dim and ``resolution`` (one side, or (H, W)) its last two. Exporters fold BatchNorm into the preceding conv, so
     an exported CNN has fewer params than its torch module (the BN affine and statistics are gone).
     """
     import onnx
@@ -133,7 +133,7 @@ def count_onnx(
         if batch is not None and declared:
             declared[0] = batch
         if resolution is not None and len(declared) >= 3:
-            declared[-2:] = [resolution, resolution]
+            declared[-2:] = [resolution, resolution] if isinstance(resolution, int) else list(resolution)  # (H, W)
         if any(d is None for d in declared):
             raise EffprofError(f"{path.name} has a dynamic input shape {declared}: give -r/--resolution and -b/--batch")
         input_shape = tuple(int(d) for d in declared)  # type: ignore[arg-type]

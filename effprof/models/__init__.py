@@ -1,6 +1,13 @@
 """Model registry, spec parsing and building (see DESIGN.md "Model spec")."""
 
-from effprof.models.build import BuiltModel, build_model
+from effprof.models.build import (
+    BuiltModel,
+    build_model,
+    check_input_shape,
+    contained,
+    parse_batch,
+    parse_resolution,
+)
 from effprof.models.registry import ModelCfg, PaperRef, get_model_cfg, list_models, register_model
 from effprof.models.spec import ModelSpec, parse_spec
 
@@ -10,8 +17,12 @@ __all__ = [
     "ModelSpec",
     "PaperRef",
     "build_model",
+    "check_input_shape",
+    "contained",
     "get_model_cfg",
     "list_models",
+    "parse_batch",
+    "parse_resolution",
     "parse_spec",
     "register_model",
 ]
