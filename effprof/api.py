@@ -19,6 +19,7 @@ from effprof.counters.analytic import count_analytic
 from effprof.counters.result import CountResult
 from effprof.errors import EffprofError
 from effprof.latency import LayerTimes, Measurement
+from effprof.latency.contention import ThreadChoice
 from effprof.models import (
     BuiltModel,
     build_model,
@@ -168,27 +169,45 @@ def _extra_counts(p: ModelProfile, counters: tuple[str, ...] | None, *, complete
 
 @dataclass(frozen=True)
 class Timing:
-    """How to time: which backends (empty = count only), on which device, with how many threads."""
+    """How to time: which backends (empty = count only), on which device, with how many threads.
+
+    ``threads`` is the user's request (None: the thread policy decides) until ``resolved()`` turns it
+    into the ThreadChoice the whole run times with, made once, just before timing starts.
+    """
 
     backends: tuple[str, ...] = ()
     device: str = "cpu"
-    threads: int | None = None
+    threads: int | ThreadChoice | None = None
     budget_s: float | None = None
     #: attribute measured time to layers (profile does, compare does not: it costs a profiled run)
     per_layer: bool = False
 
     @classmethod
     def parse(cls, backends: str | Sequence[str] | None, **kwargs: Any) -> Timing:
-        """``"eager,onnxruntime"`` (or a list); None, "" or "none" mean count only."""
+        """``"eager,onnxruntime"`` (or a list); None, "" or "none" mean count only.
+
+        A bad device, thread count or budget fails here, before any work.
+        """
         from effprof.latency import parse_backends
+        from effprof.latency.devices import check_device, check_threads
+        from effprof.latency.runner import check_budget
 
         if backends is None or backends == "" or backends == "none" or list(backends) == ["none"]:
             return cls((), **kwargs)
         timing = cls(tuple(parse_backends(backends)), **kwargs)
-        from effprof.latency.devices import check_device
-
         check_device(timing.device)  # a CUDA request on a CPU machine fails before any work
+        check_threads(timing.threads)
+        if timing.budget_s is not None:
+            check_budget(timing.budget_s)
         return timing
+
+    def resolved(self) -> Timing:
+        """This timing with its threads chosen (the policy samples the machine's load once, here)."""
+        from effprof.latency.devices import thread_choice
+
+        if not self.backends or isinstance(self.threads, ThreadChoice):
+            return self
+        return dataclasses.replace(self, threads=thread_choice(self.threads))
 
 
 def _built(model: ModelLike | BuiltModel, input_shape, resolution, batch) -> BuiltModel:
@@ -318,7 +337,7 @@ def profile(
     >>> effprof.profile("mobilenet_v2").summary()["macs"]   # doctest: +SKIP
     300774272
     """
-    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s, per_layer=True)
+    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s, per_layer=True).resolved()
     chosen = COUNTERS if reconcile else parse_counters(counters)
     result = profile_model(
         model, input_shape=input_shape, resolution=resolution, batch=batch, timing=timing,
@@ -328,11 +347,16 @@ def profile(
 
 
 def timing_meta(timing: Timing) -> dict[str, Any]:
-    """The report ``meta`` for a run timed as ``timing`` asks: versions, machine, device, threads."""
+    """The report ``meta`` for a run timed as ``timing`` asks: versions, machine, device, threads and why."""
     from effprof.latency import environment
 
+    threads: dict[str, Any] = {"threads": timing.threads}
+    if isinstance(timing.threads, ThreadChoice):
+        choice = timing.threads
+        threads = {"threads": choice.threads, "threads_reason": choice.reason, "usable_cores": choice.usable_cores,
+                   "others_cores_before_timing": choice.others_cores}  # fmt: skip
     return run_meta(environment=environment(timing.device if timing.backends else "cpu"),
-                    device=timing.device, threads=timing.threads, backends=list(timing.backends))  # fmt: skip
+                    device=timing.device, **threads, backends=list(timing.backends))  # fmt: skip
 
 
 def expand_specs(models: Sequence[ModelLike]) -> list[ModelLike]:
@@ -389,19 +413,23 @@ def compare(
     budget_s: float | None = None,
     counters: str | Sequence[str] | None = None,
     on_result: Callable[[ModelProfile], None] | None = None,
+    timing: Timing | None = None,
 ) -> CompareResult:
     """Profile each model; one that fails becomes a row with ``error`` and the others still report.
 
     ``resolution`` None means each model's own default. ``on_result`` is called as each model
     finishes (the CLI advances its progress bar and rewrites its files there). Ctrl-C stops the
-    run and returns the models already finished, with ``interrupted`` set.
+    run and returns the models already finished, with ``interrupted`` set. ``timing``, when given
+    (a caller that already parsed and resolved it), replaces backends/device/threads/budget_s.
     """
     models = expand_specs(models)
     if not models:
         raise EffprofError("compare needs at least one model spec, e.g. effprof compare mobilenet_v2 resnet50")
     check_specs(models)
     batch, resolution = parse_batch(batch), parse_resolution(resolution)  # a bad size fails before any work
-    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
+    if timing is None:
+        timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
+    timing = timing.resolved()  # threads chosen once, so every model times with the same count
     chosen = parse_counters(counters)
     result = CompareResult([], timing_meta(timing))
     for m in models:

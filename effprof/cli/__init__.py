@@ -57,7 +57,7 @@ Resolution = Annotated[
 Batch = Annotated[str, typer.Option("--batch", "-b", metavar="N", help="Batch size, 1 to 4096.")]
 Device = Annotated[str, typer.Option("--device", help="Where to time: cpu or cuda (cuda:N).")]
 Threads = Annotated[
-    int | None, typer.Option("--threads", min=1, help="CPU threads for timing. Default: all cores.")
+    int | None, typer.Option("--threads", min=1, help="CPU threads for timing (clamped to the usable cores). Default: the usable cores other processes are not busy on, sampled before timing.")
 ]
 BudgetS = Annotated[
     float | None,
@@ -75,6 +75,7 @@ Outputs = Annotated[
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INCONCLUSIVE = 3  # effprof bench: a latency verdict the noise or contention does not allow
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 #: printed at the end of every data command's --help
@@ -314,8 +315,9 @@ def compare(
     check_outputs(outputs)
     models = api.expand_specs(models)
     api.check_specs(models)
-    # a bad backend or device fails before any work
-    meta = api.timing_meta(api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s))
+    # a bad backend, device, thread count or budget fails before any work; threads are chosen once, here
+    timing = api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s).resolved()
+    meta = api.timing_meta(timing)
     api.parse_counters(counters)
     finished: list = []
     tables = [p for p in outputs if p.suffix.lower() in TABLE_SUFFIXES]
@@ -331,8 +333,8 @@ def compare(
         with _progress(len(models)) as bar:
             task = bar.add_task("timing" if backend != "none" else "counting", total=len(models))
             result = api.compare(
-                models, resolution=resolution, batch=batch, backends=backend, device=device,
-                threads=threads, budget_s=budget_s, counters=counters, on_result=on_result,
+                models, resolution=resolution, batch=batch, timing=timing, counters=counters,
+                on_result=on_result,
             )  # fmt: skip
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM between two models (while rewriting the files): keep every finished one.

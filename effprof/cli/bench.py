@@ -14,9 +14,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from effprof.cli import Outputs, _progress, _write, err, handle_errors, out
+from effprof.cli import (
+    EXIT_FAILED,
+    EXIT_INCONCLUSIVE,
+    Outputs,
+    _progress,
+    _write,
+    failed_exit,
+    handle_errors,
+    interrupt_exit,
+    out,
+    say,
+    wrote,
+)
 from effprof.errors import EffprofError
 
 EPILOG = (
@@ -39,7 +50,7 @@ def _load_baseline(path: Path, suite, meta, *, timed: bool, replacing: bool):
     except EffprofError as exc:
         if not replacing:
             raise
-        err.print(f"[yellow]warning:[/yellow] replacing it, not comparing: {escape(exc.message)}", soft_wrap=True)
+        say("warning", "yellow", f"replacing it, not comparing: {exc.message}")
         return None, []
 
 
@@ -101,6 +112,8 @@ def bench(
     check_outputs(outputs)
     if update_baseline and baseline is None:
         raise EffprofError("--update-baseline needs --baseline FILE: the file to write")
+    if update_baseline:
+        check_outputs([baseline])  # an unwritable baseline path fails now, not after the whole suite
     suite = load_suite(suite_file)
     if budget_s is not None:
         suite = replace(suite, budget_s=budget_s)
@@ -149,51 +162,39 @@ def bench(
     for path in outputs:
         if path.suffix.lower() == ".md":
             _write_text(path, summary)
-            err.print(f"wrote {escape(str(path))}", style="dim")
+            wrote(path)
         else:
             _write([path], _for_suffix(df, path), result.meta, extra, kind="bench")
     _append_step_summary(summary)
 
     if result.interrupted:
-        err.print(
-            f"[yellow]interrupted:[/yellow] kept {len({r['spec'] for r in result.rows})} finished models"
-        )
-        raise typer.Exit(130)
+        raise interrupt_exit(f"kept {len({r['spec'] for r in result.rows})} finished models")
     if update_baseline:
         if result.errors:
-            err.print(f"[red]error:[/red] not writing the baseline: {_rows_failed(result.errors)}")
-            raise typer.Exit(result.exit_code or 1)
+            raise failed_exit(f"not writing the baseline: {_rows_failed(result.errors)}")
         doubtful = untrusted_rows(result.rows)
         if doubtful and not force:
-            err.print(
-                f"[yellow]inconclusive:[/yellow] not writing the baseline: {len(doubtful)} latency "
-                f"row{'s' if len(doubtful) != 1 else ''} contended or too noisy to be a reference "
-                f"({escape(', '.join(doubtful))}); re-run on a quiet machine, or add --force to save them anyway",
-                soft_wrap=True,
-            )
-            raise typer.Exit(3)
+            say("inconclusive", "yellow",
+                f"not writing the baseline: {len(doubtful)} latency row{'s' if len(doubtful) != 1 else ''} "
+                f"contended or too noisy to be a reference ({', '.join(doubtful)}); re-run on a quiet machine, "
+                "or add --force to save them anyway")  # fmt: skip
+            raise typer.Exit(EXIT_INCONCLUSIVE)
         _write_text(baseline, to_json_text(df, result.meta))
-        err.print(f"wrote baseline {escape(str(baseline))}")
+        wrote(baseline)
         return
     if result.errors:
         names = ", ".join(dict.fromkeys(r["spec"] for r in result.errors))
-        err.print(f"[red]error:[/red] {_rows_failed(result.errors)}: {escape(names)}")
-        raise typer.Exit(result.exit_code or 1)
+        raise failed_exit(f"{_rows_failed(result.errors)}: {names}")
     if comparison is not None and comparison.failed:
         what = ", ".join(dict.fromkeys(f"{c.case.spec} {c.metric}" for c in comparison.failures))
-        err.print(
-            f"[red]regression:[/red] {len(comparison.failures)} against {escape(str(baseline))}: {escape(what)}", soft_wrap=True
-        )
-        raise typer.Exit(1)
+        say("regression", "red", f"{len(comparison.failures)} against {baseline}: {what}")
+        raise typer.Exit(EXIT_FAILED)
     if comparison is not None and comparison.inconclusive:
+        n = len(comparison.inconclusive)
         what = ", ".join(dict.fromkeys(f"{c.case.label} ({c.backend})" for c in comparison.inconclusive))
-        err.print(
-            f"[yellow]inconclusive:[/yellow] {len(comparison.inconclusive)} latency row"
-            f"{'s' if len(comparison.inconclusive) != 1 else ''} too contended or noisy to judge against "
-            f"{escape(str(baseline))}: {escape(what)} (counts are within tolerance; exit 3)",
-            soft_wrap=True,
-        )
-        raise typer.Exit(3)
+        say("inconclusive", "yellow", f"{n} latency row{'s' if n != 1 else ''} too contended or noisy to judge "
+            f"against {baseline}: {what} (counts are within tolerance; exit 3)")  # fmt: skip
+        raise typer.Exit(EXIT_INCONCLUSIVE)
 
 
 def _for_suffix(df, path: Path):
@@ -222,8 +223,7 @@ def _append_step_summary(summary: str) -> None:
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(summary)
     except OSError as exc:
-        err.print(f"[yellow]warning:[/yellow] could not append to $GITHUB_STEP_SUMMARY ({escape(target)}): "
-                  f"{escape(exc.strerror or str(exc))}", soft_wrap=True)  # fmt: skip
+        say("warning", "yellow", f"could not append to $GITHUB_STEP_SUMMARY ({target}): {exc.strerror or exc}")
 
 
 def _rows_failed(rows: list) -> str:
