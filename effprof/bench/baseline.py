@@ -71,6 +71,7 @@ class BenchRow(_Open):
     contended_cores: Amount = None
     latency_rounds_ms: Amounts = None
     latency_samples_ms: Amounts = None
+    latency_pair_norms: Amounts = None
     runs: Positive = None
     threads: Positive = None
     resolution: Positive = None

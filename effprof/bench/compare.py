@@ -5,8 +5,8 @@
   baseline gets updated and a later regression back to the old figure cannot pass unseen).
 - Latency is noisy across machines: each row's median is divided by the reference model's median
   from the same run (``latency_norm``), and only a rise of that ratio beyond ``latency_pct``
-  *with confidence* fails (effprof/bench/noise.py: the change's 95% interval lies above the
-  tolerance). A uniformly slower machine leaves every ratio alone, so it passes. When the interval
+  *with confidence* fails (effprof/bench/noise.py: each model is timed in slices alternating with
+  the reference, and the change's 95% interval must lie above the tolerance). A uniformly slower machine leaves every ratio alone, so it passes. When the interval
   straddles the tolerance, or the row or its reference was timed while other processes competed
   for the CPU, the verdict is **inconclusive**: neither a pass nor a regression. Absolute times
   are reported, never gated.
@@ -46,14 +46,15 @@ def relative_change(baseline: float, current: float) -> float:
 
 
 def normalise_latency(rows: list[Row], reference: str) -> list[Row]:
-    """Each row with ``latency_norm`` = its latency_ms / the reference model's, from the same rows.
+    """Each row with ``latency_norm``: its latency relative to the reference model's, from the same run.
 
-    The reference row used has the same backend and batch size, and the same resolution when the
-    reference ran at it (else its first resolution): same work per call, so machine speed cancels.
-    Each timed row also gets the 95% interval of its norm (``latency_norm_low``/``_high``, from the
-    raw block times and the rounds of both rows: effprof/bench/noise.py), its log half-width, and
-    ``reference_contended`` (the reference row's contended share). Rows without a matching timed
-    reference get None. Returns new dicts; the input is not changed.
+    A row timed beside the reference (``latency_pair_norms``: one ratio per clean slice pair) gets their
+    trimmed geometric mean, and the 95% interval of that estimate (``latency_norm_low``/``_high``, its log
+    half-width in ``latency_norm_log_hw``: effprof/bench/noise.py). Any other timed row (the reference's
+    own, one from a baseline that kept no pairs) gets latency_ms / the reference row's latency_ms, with
+    no interval. The reference row used has the same backend and batch size, and the same resolution
+    when the reference ran at it (else its first resolution). Rows without a timed reference get None.
+    Returns new dicts; the input is not changed.
     """
     refs: dict[tuple[Any, int], list[Row]] = {}
     for r in rows:
@@ -64,18 +65,20 @@ def normalise_latency(rows: list[Row], reference: str) -> list[Row]:
         candidates = refs.get((r.get("backend"), case_of(r).batch), [])
         same_res = [c for c in candidates if c.get("resolution") == r.get("resolution")]
         ref = (same_res or candidates or [None])[0]
-        stats: dict[str, Any] = {"latency_norm": None, "latency_norm_low": None, "latency_norm_high": None,
-                                 "latency_norm_log_hw": None, "reference_contended": None}  # fmt: skip
-        if ref is not None and _number(r.get("latency_ms")) and ref["latency_ms"] > 0 and not r.get("error"):
-            norm = r["latency_ms"] / ref["latency_ms"]
-            hw = 0.0 if r is ref else noise.norm_half_width(
-                r.get("latency_samples_ms"), ref.get("latency_samples_ms"),
-                r.get("latency_rounds_ms"), ref.get("latency_rounds_ms"),
-            )  # fmt: skip
-            low, high = noise.interval(norm, hw)
-            stats = {"latency_norm": norm, "latency_norm_low": low, "latency_norm_high": high,
-                     "latency_norm_log_hw": hw, "reference_contended": ref.get("contended")}  # fmt: skip
-        out.append({**r, **stats, "reference_latency_ms": ref["latency_ms"] if ref else None})
+        stats: dict[str, Any] = dict.fromkeys(("latency_norm", "latency_norm_low", "latency_norm_high",
+                                               "latency_norm_log_hw"))  # fmt: skip
+        timed = _number(r.get("latency_ms")) and not r.get("error")
+        paired = noise.pair_center(r.get("latency_pair_norms")) if timed else None
+        if paired is not None:
+            hw = noise.pair_half_width(r.get("latency_pair_norms"))
+            low, high = noise.interval(paired, hw)
+            stats = {"latency_norm": paired, "latency_norm_low": low, "latency_norm_high": high,
+                     "latency_norm_log_hw": hw}  # fmt: skip
+        elif timed and ref is not None and ref["latency_ms"] > 0:
+            stats["latency_norm"] = r["latency_ms"] / ref["latency_ms"]
+        extra = {} if paired is not None else {"reference_latency_ms": ref["latency_ms"] if ref else None,
+                                               "reference_contended": ref.get("contended") if ref else None}  # fmt: skip
+        out.append({**r, **stats, **extra})
     return out
 
 

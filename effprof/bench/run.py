@@ -8,7 +8,6 @@ Ctrl-C stops the loop and keeps every finished row.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,66 +72,67 @@ def bench_meta(suite: Suite, timing) -> dict[str, Any]:
     return meta
 
 
-#: the per-block times a bench row keeps (for the noise interval of its verdict); more are thinned evenly
-MAX_SAMPLES = 200
+def _pair_columns(m, ref) -> dict[str, Any]:
+    """The columns a row timed beside the reference gets: per-slice ratios (clean slices only) and the reference's time."""
+    pairs = list(zip(m.slice_ms or [], ref.slice_ms or [], m.slice_contended or [], ref.slice_contended or [],
+                     strict=False))  # fmt: skip
+    clean = [a / b for a, b, ca, cb in pairs if not (ca or cb) and b > 0]
+    norms = clean or [a / b for a, b, _, _ in pairs if b > 0]  # every slice contended: the row says so
+    return {"latency_pair_norms": norms, "reference_latency_ms": ref.median_ms,
+            "reference_contended": ref.contended_share}  # fmt: skip
 
 
-def _samples_ms(times_s: list[float]) -> list[float]:
-    step = max(1, math.ceil(len(times_s) / MAX_SAMPLES))
-    return [t * 1e3 for t in times_s[::step]]
-
-
-def _case_rows(suite: Suite, case: Case, profile) -> list[dict[str, Any]]:
+def _case_rows(suite: Suite, case: Case, profile, references: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's rows, labelled; a backend timed beside the reference (``references[backend]``) gets its pairs."""
     labels = {"suite": suite.name, "spec": case.spec, "resolution": case.resolution, "batch": case.batch}
-    samples = {m.backend: _samples_ms(m.times_s) for m in profile.measurements}
+    by_backend = {m.backend: m for m in profile.measurements}
     rows = []
     for row in profile.model_rows():
-        timed = isinstance(row.get("latency_ms"), float) and not row.get("error")
-        rows.append({**row, **labels, "latency_rounds_ms": [row["latency_ms"]] if timed else None,
-                     "latency_samples_ms": samples.get(row.get("backend")) if timed else None})  # fmt: skip
+        backend = row.get("backend")
+        paired = backend in references and backend in by_backend and not row.get("error")
+        rows.append({**row, **labels, **(_pair_columns(by_backend[backend], references[backend]) if paired else {})})
     return rows
 
 
-LATENCY_FIELDS = (
-    "threads",
-    "latency_ms",
-    "latency_iqr_ms",
-    "latency_p90_ms",
-    "runs",
-    "gmacs_per_s",
-    "warnings",
-    "others_cores",
-    "contended",
-    "latency_samples_ms",
-)
+def reference_case(suite: Suite, case: Case, cases: list[Case]) -> Case | None:
+    """The reference case ``case`` is timed beside: same batch, same resolution if the reference ran at it."""
+    refs = [c for c in cases if c.spec == suite.reference and c.batch == case.batch]
+    same = [c for c in refs if c.resolution == case.resolution]
+    return (same or refs or [None])[0]
 
 
-def _round_rank(row: dict[str, Any]) -> tuple[bool, float]:
-    """Uncontended rounds first, then the lowest median."""
-    return (isinstance(row.get("contended"), float), row["latency_ms"])
+def _target(p):
+    """What latency.measure_paired times for a counted profile: a fresh seeded module (or the .onnx path)."""
+    if p.source == "onnx":
+        return (p.model, p.input_shape, None)
+    return (p.built.rebuild("cpu"), p.input_shape, p.model)
 
 
-def keep_fastest(rows: list[dict[str, Any]], again: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge another round's rows of one case into ``rows``: each backend keeps its best round.
+def _time_case(p, ref, timing, slices: int) -> dict[str, Any]:
+    """Time ``p`` on every backend, beside ``ref`` (a counted reference profile) when there is one.
 
-    Best = the lowest median among the rounds no other process contended (among all rounds when
-    every one was): load from the rest of a shared machine only ever adds time, so the fastest
-    clean round of several interleaved ones is the best estimate of the model's own cost. Every
-    round's median is kept in ``latency_rounds_ms`` (their spread enters the verdict's interval).
+    Fills ``p.measurements``/``p.latency_errors``; returns the reference's Measurement per backend
+    for the pairs. A reference that fails a backend leaves the model timed alone on it.
     """
-    fresh = {
-        r.get("backend"): r for r in again if isinstance(r.get("latency_ms"), float) and not r.get("error")
-    }
-    merged = []
-    for row in rows:
-        new = fresh.get(row.get("backend"))
-        if new is None or row.get("latency_rounds_ms") is None:
-            merged.append(row)
-            continue
-        best = min((row, new), key=_round_rank)
-        merged.append({**row, **{k: best.get(k) for k in LATENCY_FIELDS},
-                       "latency_rounds_ms": [*row["latency_rounds_ms"], new["latency_ms"]]})  # fmt: skip
-    return merged
+    from effprof.latency import measure, measure_onnx_file, measure_paired
+
+    options = {"device": timing.device, "threads": timing.threads}
+    if timing.budget_s is not None:
+        options["budget_s"] = timing.budget_s
+    mine, theirs = _target(p), _target(ref) if ref is not None else None
+    references: dict[str, Any] = {}
+    for backend in timing.backends:
+        try:
+            if theirs is not None:
+                references[backend], m = measure_paired(theirs, mine, backend, slices=slices, **options)
+            elif p.source == "onnx":
+                m = measure_onnx_file(p.model, p.input_shape, **options)
+            else:
+                m = measure(mine[0], p.input_shape, backend, cache_key=p.model, **options)
+            p.measurements.append(m)
+        except EffprofError as exc:
+            p.latency_errors[backend] = exc.message
+    return references
 
 
 def run_suite(
@@ -140,48 +140,60 @@ def run_suite(
     *,
     backends: tuple[str, ...] | None = None,
     on_row: Callable[[Case, BenchResult], None] | None = None,
-    on_start: Callable[[Case, int], None] | None = None,
+    on_start: Callable[[Case, str], None] | None = None,
 ) -> BenchResult:
-    """Profile every case of ``suite``; ``on_row(case, result)`` runs after each case of each round.
+    """Count every case of ``suite``, then time it; ``on_row(case, result)`` runs as each case's rows change.
 
-    A timed suite runs ``suite.rounds`` rounds over all its cases (the reference first in each),
-    counting and timing in the first and timing again in the others; each row keeps its fastest
-    round (``keep_fastest``). ``backends`` overrides the suite's (``()``: counts only, one round).
-    Specs are checked before any work.
+    Counting comes first for every case (the reference first), so a broken spec fails in seconds. Then
+    each case is timed on each backend *beside the reference*: ``latency.measure_paired`` alternates
+    ``suite.rounds`` slices of the reference and the model, and each row keeps the ratio of every clean
+    slice pair (``latency_pair_norms``), which effprof/bench/noise.py turns into ``latency_norm`` and its
+    interval. The reference's own row is timed alone. ``backends`` overrides the suite's (``()``:
+    counts only). Specs are checked before any work; Ctrl-C keeps every finished row.
     """
     from effprof.api import ModelProfile, check_specs, profile_model
 
     check_specs([m["spec"] for m in suite.models])
-    timing = suite_timing(suite, backends).resolved()  # threads chosen once for every case and round
+    timing = suite_timing(suite, backends).resolved()  # threads chosen once for every case
     result = BenchResult(suite, bench_meta(suite, timing))
     by_case: dict[Case, list[dict[str, Any]]] = {}
     cases = suite.cases()
-    for round_index in range(suite.rounds if timing.backends else 1):
+    profiles: dict[Case, Any] = {}
+
+    def publish(case: Case, rows: list[dict[str, Any]]) -> None:
+        by_case[case] = rows
+        result.rows = normalise_latency([r for c in cases if c in by_case for r in by_case[c]], suite.reference)
+        if on_row is not None:
+            on_row(case, result)
+
+    try:
         for case in cases:
-            if round_index and (case not in by_case or any(r.get("error") for r in by_case[case])):
-                continue  # a case that failed once is reported once, not retried
             if on_start is not None:
-                on_start(case, round_index)
+                on_start(case, "counting")
             try:
-                p = profile_model(case.spec, resolution=case.resolution, batch=case.batch, timing=timing,
-                                  counters=suite.counters if round_index == 0 else ("analytic",))  # fmt: skip
+                p = profile_model(case.spec, resolution=case.resolution, batch=case.batch, timing=None,
+                                  counters=suite.counters)  # fmt: skip
             except EffprofError as exc:
                 p = ModelProfile(case.spec, error=exc.message, exit_code=exc.exit_code)
-            except KeyboardInterrupt:
-                result.interrupted = True
-                return result
-            rows = _case_rows(suite, case, p)
-            if round_index == 0:
-                by_case[case] = rows
-                if p.error or any(r.get("error") for r in rows):
-                    # 2 when the suite asked for the impossible (a resolution the model rejects)
-                    result.exit_code = max(result.exit_code, p.exit_code if p.error else 1)
-            else:
-                by_case[case] = keep_fastest(by_case[case], rows)
-            # Normalise over all rows so far: the reference ran first, so each row finds it.
-            result.rows = normalise_latency(
-                [r for c in cases if c in by_case for r in by_case[c]], suite.reference
-            )
-            if on_row is not None:
-                on_row(case, result)
+            profiles[case] = p
+            if p.error:
+                result.exit_code = max(result.exit_code, 1)
+            publish(case, _case_rows(suite, case, p, {}))
+        if not timing.backends:
+            return result
+        for case in cases:
+            p = profiles[case]
+            if p.error:
+                continue  # reported once, from counting
+            if on_start is not None:
+                on_start(case, "timing")
+            ref_case = reference_case(suite, case, cases)
+            ref = profiles.get(ref_case) if ref_case is not None and ref_case != case else None
+            references = _time_case(p, None if ref is None or ref.error else ref, timing, suite.rounds)
+            rows = _case_rows(suite, case, p, references)
+            if any(r.get("error") for r in rows):
+                result.exit_code = max(result.exit_code, 1)
+            publish(case, rows)
+    except KeyboardInterrupt:
+        result.interrupted = True
     return result

@@ -15,7 +15,7 @@ A suite file looks like::
     batch_sizes = [1]
     threads = 1
     budget_s = 0.3
-    rounds = 3                      # timed 3 times, interleaved; each case keeps its fastest round
+    rounds = 10                     # each model timed in 10 slices alternating with the reference
     models = ["mobilenet_v1_025", { spec = "mobilenet_v2", resolutions = [128] }]
 
     [tolerance]
@@ -164,7 +164,8 @@ class Suite:
     threads: int | None = None
     budget_s: float | None = None
     #: timed suites time every case this many times, interleaved, and keep each one's fastest round
-    rounds: int = 3
+    #: timed suites time each model in this many slices, alternating with the reference's (budget_s in all)
+    rounds: int = 10
     tolerance: Tolerance = field(default_factory=Tolerance)
 
     def cases(self) -> list[Case]:

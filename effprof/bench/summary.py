@@ -83,9 +83,9 @@ def _latency(comparison: Comparison, reference: str) -> list[str]:
             for c in comparison.latency]  # fmt: skip
     lines += _table(["case", "backend", "baseline ms", "current ms", "baseline × ref", "current × ref",
                      "change × ref", "95% interval", "tolerance", "status"], rows, right={2, 3, 4, 5, 6, 7, 8})  # fmt: skip
-    lines += ["", "A latency change fails only when its whole 95% interval (from both runs' block times and "
-              "rounds) is above the tolerance; inconclusive when the interval straddles it or a row was "
-              "contended."]  # fmt: skip
+    lines += ["", "Each model is timed in slices alternating with the reference; a latency change fails only "
+              "when its whole 95% interval (a bootstrap of both runs' slice-pair ratios) is above the "
+              "tolerance, and is inconclusive when the interval straddles it or a row was contended."]  # fmt: skip
     for backend, factor in comparison.speed.items():
         pace = f"{max(factor, 1 / factor):.2f}x {'slower' if factor >= 1 else 'faster'}"
         lines += ["", f"This machine ran {reference} {pace} than the baseline's on {backend}: "

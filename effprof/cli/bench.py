@@ -126,15 +126,12 @@ def bench(
     if baseline is not None:
         old, notes = _load_baseline(baseline, suite, meta, timed=timed, replacing=update_baseline)
 
-    rounds = suite.rounds if timed else 1
-    steps = len(suite.cases()) * rounds
+    steps = len(suite.cases()) * (2 if timed else 1)  # counting, then timing beside the reference
     # Rewritten after every case, atomically: an interrupt or crash keeps each finished row.
     streamed = [p for p in outputs if p.suffix.lower() in (".csv", ".json")]
 
-    def on_start(case, round_index) -> None:
-        bar.update(
-            task, description=f"{case.spec} (round {round_index + 1}/{rounds})" if rounds > 1 else case.spec
-        )
+    def on_start(case, phase) -> None:
+        bar.update(task, description=f"{case.spec} ({phase})")
 
     def on_row(case, result) -> None:
         for path in streamed:
@@ -198,8 +195,8 @@ def bench(
 
 
 def _for_suffix(df, path: Path):
-    """JSON keeps the raw block times (a later run's verdict needs them); tables and plots leave them out."""
-    return df if path.suffix.lower() == ".json" else df.drop(columns=["latency_samples_ms"], errors="ignore")
+    """JSON keeps the slice-pair ratios (a later run's verdict needs them); tables and plots leave them out."""
+    return df if path.suffix.lower() == ".json" else df.drop(columns=["latency_pair_norms"], errors="ignore")
 
 
 def untrusted_rows(rows: list) -> list[str]:

@@ -108,11 +108,46 @@ class Measurement:
     retimes: int = 0
     #: why ``threads`` is what it is (the thread policy's reason, e.g. "2 usable cores - 1 busy ...")
     threads_reason: str | None = None
+    #: interleaved timings only (measure_paired): the median of each slice, and whether others contended it
+    slice_ms: list[float] | None = None
+    slice_contended: list[bool] | None = None
+    #: timed forward calls when blocks differ in size (merged slices); else len(times_s) * runs_per_block
+    total_runs: int | None = None
 
     @property
     def runs(self) -> int:
         """Timed forward calls in total (warm-up excluded)."""
-        return len(self.times_s) * self.runs_per_block
+        return self.total_runs if self.total_runs is not None else len(self.times_s) * self.runs_per_block
+
+    @classmethod
+    def merge(cls, slices: Sequence[Measurement]) -> Measurement:
+        """One Measurement of several timings of the same thing (the slices of an interleaved timing).
+
+        Rule, as ``torch.utils.benchmark.Measurement.merge``: the per-run block times are pooled and every
+        statistic is recomputed over them; each slice's median and contention are kept, so the slices can
+        be paired with another model's; others' cores are averaged over the slices that know them; the
+        merged timing is contended when more than half of its slices were.
+        """
+        if not slices:
+            raise ValueError("Measurement.merge needs at least one slice")
+        first = slices[0]
+        times = [t for m in slices for t in m.times_s]
+        known = [m.others_cores for m in slices if m.others_cores is not None]
+        contended = [m.contended for m in slices]
+        warnings = spread_warnings(times)
+        if any(contended):
+            warnings.insert(0, f"other processes contended {sum(contended)} of {len(slices)} interleaved slices "
+                               "(those slices are left out of the comparison)")  # fmt: skip
+        return cls(
+            backend=first.backend, device=first.device, threads=first.threads, times_s=times,
+            runs_per_block=first.runs_per_block, warmup_runs=sum(m.warmup_runs for m in slices),
+            input_shape=first.input_shape, setup_s=first.setup_s, cache_hit=first.cache_hit,
+            artifact=first.artifact, parity_max_abs_diff=first.parity_max_abs_diff, warnings=warnings,
+            others_cores=sum(known) / len(known) if known else None, usable_cores=first.usable_cores,
+            contended=sum(contended) > len(slices) / 2, retimes=0, threads_reason=first.threads_reason,
+            slice_ms=[m.median_ms for m in slices], slice_contended=contended,
+            total_runs=sum(m.runs for m in slices),
+        )  # fmt: skip
 
     @property
     def median_ms(self) -> float:

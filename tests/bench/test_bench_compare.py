@@ -5,7 +5,8 @@ import math
 import pytest
 
 from effprof.bench.compare import compare, normalise_latency, relative_change
-from effprof.bench.run import keep_fastest
+from effprof.bench.run import reference_case
+from effprof.bench.suite import Case
 from effprof.bench.suite import Tolerance
 
 TOL = Tolerance(latency_pct=20.0)
@@ -139,19 +140,13 @@ def test_json_roundtrip_turns_whole_floats_back_into_the_same_cases():
     assert compare(baseline, rows(), TOL, REF).changes == []
 
 
-def test_keep_fastest_keeps_the_lowest_median_and_every_round():
-    first = [
-        {
-            "backend": "eager",
-            "latency_ms": 10.0,
-            "latency_iqr_ms": 1.0,
-            "runs": 5,
-            "latency_rounds_ms": [10.0],
-        }
-    ]
-    again = [{"backend": "eager", "latency_ms": 8.0, "latency_iqr_ms": 0.5, "runs": 7}]
-    (merged,) = keep_fastest(first, again)
-    assert merged["latency_ms"] == 8.0 and merged["latency_iqr_ms"] == 0.5 and merged["runs"] == 7
-    assert merged["latency_rounds_ms"] == [10.0, 8.0]
-    (kept,) = keep_fastest([merged], [{"backend": "eager", "latency_ms": 12.0}])
-    assert kept["latency_ms"] == 8.0 and kept["latency_rounds_ms"] == [10.0, 8.0, 12.0]
+def test_each_case_is_timed_beside_the_reference_at_its_batch_and_resolution():
+    class S:
+        reference = REF
+
+    cases = [Case(REF, 160, 1), Case(REF, 224, 1), Case(REF, 160, 8), Case("m", 224, 1), Case("m", 96, 1),
+             Case("m", 160, 8), Case("m", 160, 4)]  # fmt: skip
+    assert reference_case(S, cases[3], cases) == Case(REF, 224, 1)
+    assert reference_case(S, cases[4], cases) == Case(REF, 160, 1)  # no 96 px reference: its first
+    assert reference_case(S, cases[5], cases) == Case(REF, 160, 8)
+    assert reference_case(S, cases[6], cases) is None  # no batch-4 reference: timed alone

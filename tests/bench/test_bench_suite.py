@@ -25,7 +25,7 @@ def error(**changes) -> EffprofError:
 
 def test_minimal_suite_gets_defaults_and_runs_the_reference_first():
     s = suite(models=["mobilenet_v2", "resnet18"])
-    assert s.tolerance == Tolerance() and s.backends == () and s.batch_sizes == (1,) and s.rounds == 3
+    assert s.tolerance == Tolerance() and s.backends == () and s.batch_sizes == (1,) and s.rounds == 10
     assert s.cases() == [Case("resnet18", None, 1), Case("mobilenet_v2", None, 1)]
 
 
