@@ -6,8 +6,7 @@ import pytest
 
 from effprof.bench.compare import compare, normalise_latency, relative_change
 from effprof.bench.run import reference_case
-from effprof.bench.suite import Case
-from effprof.bench.suite import Tolerance
+from effprof.bench.suite import Case, Tolerance
 
 TOL = Tolerance(latency_pct=20.0)
 REF = "resnet18"

@@ -10,7 +10,14 @@ from latency_helpers import FAST, TINY_SHAPE, make_tiny
 from torch import nn
 
 from effprof.errors import EffprofError
-from effprof.latency import KNOWN_BACKENDS, Measurement, contention, measure, measure_onnx_file, parse_backends
+from effprof.latency import (
+    KNOWN_BACKENDS,
+    Measurement,
+    contention,
+    measure,
+    measure_onnx_file,
+    parse_backends,
+)
 from effprof.latency.onnx_export import export_key
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
