@@ -34,3 +34,31 @@ def real_probe(request, monkeypatch):
         from effprof.latency import contention
 
         monkeypatch.setattr(contention, "PROBE", contention.CpuProbe())
+
+
+@pytest.fixture
+def busy_machine(monkeypatch):
+    """Make the machine look busy: ``busy_machine(cores)`` installs a probe where others keep ``cores`` busy.
+
+    Every clock reading moves fake time 1 s and the busy ticks with it; sleeping takes no real time.
+    Returns the probe it installed.
+    """
+    from effprof.latency import contention
+
+    def install(cores: float, usable: int = 2) -> contention.CpuProbe:
+        state = {"t": 0.0}
+
+        def clock() -> float:
+            state["t"] += 1.0
+            return state["t"]
+
+        def sleep(seconds: float) -> None:
+            state["t"] += seconds
+
+        probe = contention.CpuProbe(read_stat=lambda: f"cpu  {round(state['t'] * cores * 100)} 0 0 0 0 0 0 0\n",
+                                    self_cpu_s=lambda: 0.0, clock=clock, sleep=sleep,
+                                    usable_cores=lambda: usable, ticks_per_s=100.0)  # fmt: skip
+        monkeypatch.setattr(contention, "PROBE", probe)
+        return probe
+
+    return install

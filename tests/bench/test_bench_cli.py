@@ -187,27 +187,8 @@ def test_committed_ci_baseline_matches_the_counts_of_this_tree():
     assert result.exit_code == 0, result.output
 
 
-def busy_probe(cores: float = 2.0):
-    """A machine whose other processes keep ``cores`` busy: each reading moves the clock 1 s and the ticks with it."""
-    from effprof.latency.contention import CpuProbe
-
-    state = {"t": 0.0}
-
-    def clock() -> float:
-        state["t"] += 1.0
-        return state["t"]
-
-    def sleep(seconds: float) -> None:
-        state["t"] += seconds
-
-    return CpuProbe(read_stat=lambda: f"cpu  {round(state['t'] * cores * 100)} 0 0 0 0 0 0 0\n", self_cpu_s=lambda: 0.0,
-                    clock=clock, sleep=sleep, usable_cores=lambda: 2, ticks_per_s=100.0)  # fmt: skip
-
-
-def test_contended_latency_is_inconclusive_exit_3_and_says_why(made, monkeypatch, tmp_path):
-    from effprof.latency import contention
-
-    monkeypatch.setattr(contention, "PROBE", busy_probe())
+def test_contended_latency_is_inconclusive_exit_3_and_says_why(made, busy_machine, tmp_path):
+    busy_machine(2.0)
     md = tmp_path / "s.md"
     result = run(made[0], "--baseline", made[1], "-o", md)
     assert result.exit_code == 3, result.output
@@ -218,10 +199,8 @@ def test_contended_latency_is_inconclusive_exit_3_and_says_why(made, monkeypatch
     assert "this run timed while other processes used 100% of the cores" in text
 
 
-def test_update_baseline_refuses_contended_rows_unless_forced(made, monkeypatch, tmp_path):
-    from effprof.latency import contention
-
-    monkeypatch.setattr(contention, "PROBE", busy_probe())
+def test_update_baseline_refuses_contended_rows_unless_forced(made, busy_machine, tmp_path):
+    busy_machine(2.0)
     target = tmp_path / "new.json"
     target.write_text(made[1].read_text())
     before = target.read_text()

@@ -15,21 +15,6 @@ runner = CliRunner()
 FAST = ["-r", "32", "--budget-s", "0.05", "--counters", "analytic"]
 
 
-def busy_probe(cores: float, usable: int = 2) -> CpuProbe:
-    """Other processes keep ``cores`` busy; every clock reading moves time 1 s (no real waiting)."""
-    state = {"t": 0.0}
-
-    def clock() -> float:
-        state["t"] += 1.0
-        return state["t"]
-
-    def sleep(seconds: float) -> None:
-        state["t"] += seconds
-
-    return CpuProbe(read_stat=lambda: f"cpu  {round(state['t'] * cores * 100)} 0 0 0 0 0 0 0\n", self_cpu_s=lambda: 0.0,
-                    clock=clock, sleep=sleep, usable_cores=lambda: usable, ticks_per_s=100.0)  # fmt: skip
-
-
 def invoke(*args):
     result = runner.invoke(app, list(map(str, args)))
     return result, result.output
@@ -49,8 +34,8 @@ def test_oversubscribed_threads_are_clamped_with_a_warning_under_the_table(monke
     assert doc["rows"][0]["threads"] == 2
 
 
-def test_busy_machine_chooses_fewer_threads_and_flags_contended_rows(monkeypatch):
-    monkeypatch.setattr(contention, "PROBE", busy_probe(2.0))
+def test_busy_machine_chooses_fewer_threads_and_flags_contended_rows(busy_machine):
+    busy_machine(2.0)
     result, text = invoke("compare", "mobilenet_v1_025", "resnet18", "--backend", "eager", *FAST)
     assert result.exit_code == 0, text
     assert "threads: 1 (2 usable cores - 2 busy with other processes)" in text
@@ -60,8 +45,8 @@ def test_busy_machine_chooses_fewer_threads_and_flags_contended_rows(monkeypatch
     assert "other processes used 2.0 of 2 cores while this was timed (also after 1 re-timing)" in text
 
 
-def test_one_busy_core_beside_a_one_thread_timing_is_not_contention(monkeypatch, tmp_path):
-    monkeypatch.setattr(contention, "PROBE", busy_probe(1.0))
+def test_one_busy_core_beside_a_one_thread_timing_is_not_contention(busy_machine, tmp_path):
+    busy_machine(1.0)
     out_json = tmp_path / "c.json"
     result, text = invoke("compare", "mobilenet_v1_025", "--backend", "eager", *FAST, "-o", out_json)
     assert result.exit_code == 0, text
@@ -71,8 +56,8 @@ def test_one_busy_core_beside_a_one_thread_timing_is_not_contention(monkeypatch,
     assert "timed on 1 of 2 cores: other processes were busy on 1.0 cores" in text  # still flagged: fewer threads
 
 
-def test_profile_prints_every_warning_of_its_measurements(monkeypatch):
-    monkeypatch.setattr(contention, "PROBE", busy_probe(2.0))
+def test_profile_prints_every_warning_of_its_measurements(busy_machine):
+    busy_machine(2.0)
     result, text = invoke("profile", "mobilenet_v1_025", "--layers", "1", *FAST)
     assert result.exit_code == 0, text
     assert "warning: mobilenet_v1_025 (eager): other processes used 2.0 of 2 cores" in text

@@ -7,8 +7,7 @@ from latency_helpers import TINY_SHAPE, make_tiny
 from torch import nn
 
 from effprof.errors import EffprofError
-from effprof.latency import Measurement, contention, measure_paired
-from effprof.latency.contention import CpuProbe
+from effprof.latency import Measurement, measure_paired
 
 
 def _m(times, contended=False, others=None, runs_per_block=1):
@@ -49,16 +48,8 @@ def test_paired_timing_alternates_slices_of_both_models():
     assert first.threads_reason == "--threads 1"
 
 
-def test_paired_timing_marks_contended_slices(monkeypatch):
-    state = {"t": 0.0}
-
-    def clock():
-        state["t"] += 1.0
-        return state["t"]
-
-    busy = CpuProbe(read_stat=lambda: f"cpu  {round(state['t'] * 200)} 0 0 0 0 0 0 0\n", self_cpu_s=lambda: 0.0,
-                    clock=clock, sleep=lambda s: None, usable_cores=lambda: 2, ticks_per_s=100.0)  # fmt: skip
-    monkeypatch.setattr(contention, "PROBE", busy)
+def test_paired_timing_marks_contended_slices(busy_machine):
+    busy_machine(2.0)
     first, second = measure_paired((make_tiny(), TINY_SHAPE, None), (make_tiny(1), TINY_SHAPE, None), threads=2,
                                    budget_s=0.02, slices=3)  # fmt: skip
     assert first.slice_contended == [True] * 3 and second.contended
