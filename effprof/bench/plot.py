@@ -24,10 +24,14 @@ def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof b
     labels = [f"{c['case']} {c['metric'].replace('latency_norm', 'latency × ref')}"
               + (f" [{c['backend']}]" if c.get("backend") else "") for c in items]  # fmt: skip
     values = [c["change_pct"] for c in items]
-    colours = ["#d62728" if c["status"] == "fail" else "#2ca02c" if c["status"] == "faster" else "#1f77b4"
-               for c in items]  # fmt: skip
+    palette = {"fail": "#d62728", "faster": "#2ca02c", "inconclusive": "#ff7f0e"}
+    colours = [palette.get(c["status"], "#1f77b4") for c in items]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(items) + 1.6), dpi=120)
     ax.barh(range(len(items)), values, color=colours)
+    # the 95% interval of each latency change: a verdict is only as sure as this bar
+    for i, c in enumerate(items):
+        if isinstance(c.get("change_low_pct"), int | float) and isinstance(c.get("change_high_pct"), int | float):
+            ax.plot([c["change_low_pct"], c["change_high_pct"]], [i, i], color="#333", linewidth=1.2)
     ax.set_yticks(range(len(items)), labels, fontsize=8)
     ax.invert_yaxis()
     for tick, colour in zip(ax.get_yticklabels(), colours, strict=True):
@@ -40,7 +44,7 @@ def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof b
         ax.axvline(tol, color="#d62728", linestyle="--", linewidth=1, label=f"latency tolerance +{tol:g}%")
     ax.axvline(0, color="#444", linewidth=0.8)
     ax.set_xlabel("change against the baseline (%)")
-    ax.set_title(f"{title}: change against the baseline (red: fails)")
+    ax.set_title(f"{title}: change against the baseline (red: fails, orange: inconclusive; line: 95% interval)")
     if latency_tol:
         ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)

@@ -37,6 +37,7 @@ figcaption { font-size: 0.85em; color: #555; }
 .verdict { font-size: 1.2em; padding: 0.5em 1em; border-radius: 4px; display: inline-block; }
 .pass { background: #e6f4ea; color: #1e6b33; }
 .fail { background: #fce8e6; color: #a50e0e; }
+.inconclusive { background: #fef7e0; color: #7a4f01; }
 .note { color: #8a5a00; }
 """
 
@@ -162,7 +163,8 @@ def _compare_figures(df: pd.DataFrame, title: str = "effprof compare") -> list[F
 
 
 # Plain words: a headless browser or a printer may have no emoji font.
-STATUS = {"fail": "FAIL", "ok": "within tolerance", "faster": "faster", "info": "info"}
+STATUS = {"fail": "FAIL", "ok": "within tolerance", "faster": "faster", "inconclusive": "INCONCLUSIVE",
+          "info": "info"}  # fmt: skip
 
 
 def _change_table(changes: list[dict[str, Any]], columns: dict[str, str]) -> str:
@@ -177,7 +179,8 @@ CHANGE_COLUMNS = {"case": "case", "metric": "metric", "baseline": "baseline", "c
                   "change_pct": "change %", "tolerance_pct": "tolerance %", "status": "status", "note": "note"}  # fmt: skip
 LATENCY_COLUMNS = {"case": "case", "backend": "backend", "baseline_ms": "baseline ms", "current_ms": "current ms",
                    "baseline": "baseline × ref", "current": "current × ref", "change_pct": "change × ref %",
-                   "tolerance_pct": "tolerance %", "status": "status"}  # fmt: skip
+                   "change_low_pct": "95% low %", "change_high_pct": "95% high %", "tolerance_pct": "tolerance %",
+                   "status": "status", "note": "note"}  # fmt: skip
 
 
 def _bench_parts(
@@ -198,9 +201,14 @@ def _bench_parts(
     elif failed:
         n = comparison.get("failures", 0)
         verdict = f"fail: {n} failure{'s' if n != 1 else ''} against the baseline"
+    elif comparison.get("inconclusive"):
+        n = comparison["inconclusive"]
+        verdict = (f"inconclusive: {n} latency row{'s' if n != 1 else ''} too contended or noisy to judge "
+                   "(counts within tolerance; see the notes in the latency table)")  # fmt: skip
     else:
         verdict = "pass: every count and normalised latency within tolerance"
-    blocks = [f"<p class='verdict {'fail' if failed else 'pass'}'>{html.escape(verdict)}</p>",
+    state = "fail" if failed else "inconclusive" if comparison and comparison.get("inconclusive") else "pass"
+    blocks = [f"<p class='verdict {state}'>{html.escape(verdict)}</p>",
               f"<p>Suite <code>{html.escape(str(bench.get('suite_file', '')))}</code>, latency normalised by "
               f"<b>{html.escape(str(bench.get('reference', '')))}</b> measured in the same run.</p>"]  # fmt: skip
     figures = _compare_figures(df, title=f"effprof bench {bench.get('suite', '')}")
@@ -214,8 +222,10 @@ def _bench_parts(
             blocks.append("<h2>Latency against the baseline</h2>")
             blocks.append(_change_table(comparison["latency"], LATENCY_COLUMNS))
             blocks.append(
-                "<p>baseline / current: latency divided by the reference's, each from its own run; "
-                "only a rise beyond the tolerance fails. Absolute times are shown, not gated.</p>"
+                "<p>baseline / current: latency divided by the reference's, each from its own run (each model "
+                "timed in slices alternating with the reference). A rise fails only when its whole 95% interval "
+                "is beyond the tolerance; inconclusive when the interval straddles it or a row was contended. "
+                "Absolute times are shown, not gated.</p>"
             )
         for note in comparison.get("notes") or []:
             blocks.append(f"<p class='note'>{html.escape(note)}</p>")

@@ -189,14 +189,16 @@ def test_committed_ci_baseline_matches_the_counts_of_this_tree():
 
 def test_contended_latency_is_inconclusive_exit_3_and_says_why(made, busy_machine, tmp_path):
     busy_machine(2.0)
-    md = tmp_path / "s.md"
-    result = run(made[0], "--baseline", made[1], "-o", md)
+    md, page = tmp_path / "s.md", tmp_path / "s.html"
+    result = run(made[0], "--baseline", made[1], "-o", md, "-o", page)
     assert result.exit_code == 3, result.output
     assert "inconclusive: 1 latency row too contended or noisy to judge" in result.output
     text = md.read_text()
     assert text.startswith("## effprof bench tiny: ⚠️ inconclusive")
     assert "### Warnings" in text and "other processes used 2.0 of 2 cores while this was timed" in text
     assert "this run timed while other processes used 100% of the cores" in text
+    html = page.read_text()
+    assert "class='verdict inconclusive'" in html and "INCONCLUSIVE" in html
 
 
 def test_update_baseline_refuses_contended_rows_unless_forced(made, busy_machine, tmp_path):
