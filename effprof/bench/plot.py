@@ -44,7 +44,7 @@ def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof b
         ax.axvline(tol, color="#d62728", linestyle="--", linewidth=1, label=f"latency tolerance +{tol:g}%")
     ax.axvline(0, color="#444", linewidth=0.8)
     ax.set_xlabel("change against the baseline (%)")
-    ax.set_title(f"{title}: change against the baseline (red: fails, orange: inconclusive; line: 95% interval)")
+    ax.set_title(f"{title}: change against the baseline\n(red: fails, orange: inconclusive; black line: 95% interval)", fontsize=10)
     if latency_tol:
         ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
