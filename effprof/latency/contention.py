@@ -228,9 +228,9 @@ def choose_threads(
     busy = math.floor(others + 0.5) if others is not None else 0
     threads = max(1, usable - busy)
     if others is None:
-        return ThreadChoice(threads, f"all {usable} usable cores (other processes' load unknown)", usable)
+        return ThreadChoice(threads, f"all {usable} usable cores; other processes' load unknown", usable)
     if threads == usable:
-        return ThreadChoice(threads, f"all {usable} usable cores (others used {others:.1f})", usable, others)
+        return ThreadChoice(threads, f"all {usable} usable cores; others busy on {others:.1f}", usable, others)
     return ThreadChoice(
         threads, f"{usable} usable cores - {busy} busy with other processes", usable, others,
         warning=f"timed on {threads} of {usable} cores: other processes were busy on {others:.1f} cores "
