@@ -20,7 +20,15 @@ from effprof.hardware import blocks as block_set
 from effprof.hardware import cache
 from effprof.hardware import networks as network_set
 from effprof.hardware.blocks import Block
-from effprof.hardware.fit import ClassFit, Composition, Reference, Sample, fit_classes, fit_composition
+from effprof.hardware.fit import (
+    ClassFit,
+    Composition,
+    Reference,
+    Sample,
+    calibrated_layer_ms,
+    fit_classes,
+    fit_composition,
+)
 from effprof.hardware.limits import DeviceLimits
 from effprof.hardware.roofline import roofline_time_ms
 
@@ -214,8 +222,6 @@ def compose(
     networks: Sequence[NetworkTiming], references: Sequence[Reference], limits: DeviceLimits, dtype: str = "fp32"
 ) -> Composition:
     """Fit network time = scale x sum of the layers' calibrated times + overhead x op calls."""
-    from effprof.hardware.predict import calibrated_layer_ms
-
     if not networks or not references:
         return Composition()
     peak, bandwidth = limits.peak_gmacs_per_s(dtype), limits.bandwidth_gb_per_s

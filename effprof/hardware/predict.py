@@ -22,7 +22,7 @@ from typing import Any
 
 from effprof.counters.result import CountResult
 from effprof.errors import EffprofError
-from effprof.hardware.calibrate import Calibration
+from effprof.hardware.calibrate import Calibration, count_op_calls
 from effprof.hardware.fit import Composition, Reference, calibrated_layer_ms, mape, percent_error
 from effprof.hardware.limits import DeviceLimits
 from effprof.hardware.roofline import roofline_time_ms
@@ -49,8 +49,6 @@ def calibrated_ms(
     composition: Composition | None = None,
 ) -> float:  # fmt: skip
     """Calibrated roofline: the layers' calibrated times composed as in a network, in ms."""
-    from effprof.hardware.calibrate import count_op_calls
-
     layers_ms = sum(calibrated_layer_ms(r.macs, r.bytes, r.calls, r.op_class, r.type, peak_gmacs_per_s,
                                         bandwidth_gb_per_s, references) for r in count.layers)  # fmt: skip
     return (composition or Composition()).network_ms(layers_ms, count_op_calls(count))
