@@ -1,5 +1,10 @@
-"""Model registry, spec parsing and building (see DESIGN.md "Model spec")."""
+"""Model registry, spec parsing and building.
 
+The registry (registry.py) imports no model file: the model files register themselves with
+``@register_model`` when this package imports them, so every registration happens once, here.
+"""
+
+from effprof.models import compound, zoo  # noqa: F401  (importing them registers their models)
 from effprof.models.build import (
     BuiltModel,
     build_model,

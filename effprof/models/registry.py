@@ -92,21 +92,14 @@ def register_model(
     return decorate
 
 
-def _ensure_loaded() -> None:
-    # The zoo registers itself on import; importing it here keeps registration in one place.
-    from effprof.models import zoo  # noqa: F401
-
-
 def list_models(pattern: str | None = None) -> list[ModelCfg]:
     """Registered models whose name matches a shell-style wildcard (all when None), sorted by family."""
-    _ensure_loaded()
     found = [cfg for name, cfg in _REGISTRY.items() if pattern is None or fnmatch.fnmatch(name, pattern)]
     return found
 
 
 def get_model_cfg(name: str) -> ModelCfg:
     """The registry entry for ``name``; an unknown name raises with the closest registered names."""
-    _ensure_loaded()
     if name in _REGISTRY:
         return _REGISTRY[name]
     close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
