@@ -4,7 +4,7 @@ The registry (registry.py) imports no model file: the model files register thems
 ``@register_model`` when this package imports them, so every registration happens once, here.
 """
 
-from effprof.models import compound, zoo  # noqa: F401  (importing them registers their models)
+from effprof.models import zoo  # noqa: F401  (importing the zoo registers every model, compound's last)
 from effprof.models.build import (
     BuiltModel,
     build_model,

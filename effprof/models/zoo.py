@@ -207,3 +207,6 @@ for _family, _names, _citation in (
             name=_name, family=_family, source="torchvision", torchvision_name=_name,
             paper=PaperRef(_params, _macs, 224, _citation),
         )(_build)
+
+# The compound-scaling family registers after the zoo's models (the registry keeps that order).
+from effprof.models import compound  # noqa: E402,F401
