@@ -66,11 +66,13 @@ class BenchRow(_Open):
     latency_norm: Amount = None
     reference_latency_ms: Amount = None
     gmacs_per_s: Amount = None
-    latency_ci_low: Amount = None
-    latency_ci_high: Amount = None
-    contended_cores: Amount = None
-    latency_rounds_ms: Amounts = None
-    latency_samples_ms: Amounts = None
+    # the latency-trust columns a timed bench row carries (effprof/bench/run.py, compare.py)
+    latency_norm_low: Amount = None
+    latency_norm_high: Amount = None
+    latency_norm_log_hw: Amount = None
+    others_cores: Amount = None
+    contended: Amount = None
+    reference_contended: Amount = None
     latency_pair_norms: Amounts = None
     runs: Positive = None
     threads: Positive = None

@@ -29,7 +29,6 @@ class BenchResult:
     meta: dict[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
-    exit_code: int = 0  # the worst exit code of a failed case (2: the suite asked for the impossible)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -176,8 +175,6 @@ def run_suite(
             except EffprofError as exc:
                 p = ModelProfile(case.spec, error=exc.message, exit_code=exc.exit_code)
             profiles[case] = p
-            if p.error:
-                result.exit_code = max(result.exit_code, 1)
             publish(case, _case_rows(suite, case, p, {}))
         if not timing.backends:
             return result
@@ -190,10 +187,7 @@ def run_suite(
             ref_case = reference_case(suite, case, cases)
             ref = profiles.get(ref_case) if ref_case is not None and ref_case != case else None
             references = _time_case(p, None if ref is None or ref.error else ref, timing, suite.rounds)
-            rows = _case_rows(suite, case, p, references)
-            if any(r.get("error") for r in rows):
-                result.exit_code = max(result.exit_code, 1)
-            publish(case, rows)
+            publish(case, _case_rows(suite, case, p, references))
     except KeyboardInterrupt:
         result.interrupted = True
     return result

@@ -257,20 +257,20 @@ def baseline_error(tmp_path: Path, doc) -> str:
         ({"spec": ["resnet18"]}, "rows[0].spec: must be a model spec, got ['resnet18']"),
         # the latency-trust columns another change adds: checked when present
         (
-            {"latency_rounds_ms": [20.0, -1.0]},
-            "rows[0].latency_rounds_ms[1]: must be a finite number >= 0, got -1.0",
+            {"latency_pair_norms": [20.0, -1.0]},
+            "rows[0].latency_pair_norms[1]: must be a finite number >= 0, got -1.0",
         ),
         (
-            {"latency_samples_ms": "fast"},
-            "rows[0].latency_samples_ms: must be a list of finite numbers >= 0 or null, got 'fast'",
+            {"latency_pair_norms": "fast"},
+            "rows[0].latency_pair_norms: must be a list of finite numbers >= 0 or null, got 'fast'",
         ),
         (
-            {"latency_ci_low": float("-inf")},
-            "rows[0].latency_ci_low: must be a finite number >= 0 or null, got -inf",
+            {"latency_norm_low": float("-inf")},
+            "rows[0].latency_norm_low: must be a finite number >= 0 or null, got -inf",
         ),
         (
-            {"contended_cores": -0.5},
-            "rows[0].contended_cores: must be a finite number >= 0 or null, got -0.5",
+            {"contended": -0.5},
+            "rows[0].contended: must be a finite number >= 0 or null, got -0.5",
         ),
         ({"warnings": ["noisy"]}, "rows[0].warnings: must be a string or null, got ['noisy']"),
     ],
