@@ -235,7 +235,7 @@ def _label(model: ModelLike | BuiltModel) -> str:
     return type(model).__name__
 
 
-def _time(p: ModelProfile, timing: Timing) -> None:
+def time_profile(p: ModelProfile, timing: Timing) -> None:
     """Measure each backend; a failing backend is recorded, the others still run."""
     from effprof import latency
 
@@ -309,7 +309,7 @@ def _profile_model(model, input_shape, resolution, batch, timing, counters, comp
         result = ModelProfile(built.label, built.source, built.input_shape, count, built=built)
         _extra_counts(result, counters, completed=completed)
     if timing is not None and timing.backends:
-        _time(result, timing)
+        time_profile(result, timing)
     return result
 
 

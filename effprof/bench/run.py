@@ -111,23 +111,24 @@ def _time_case(p, ref, timing, slices: int) -> dict[str, Any]:
     """Time ``p`` on every backend, beside ``ref`` (a counted reference profile) when there is one.
 
     Fills ``p.measurements``/``p.latency_errors``; returns the reference's Measurement per backend
-    for the pairs. A reference that fails a backend leaves the model timed alone on it.
+    for the pairs. Without a reference (the reference's own case, or one that failed to count) the
+    model is timed alone, as ``effprof profile`` times it. A pair that fails on a backend (either
+    model) is that backend's error on this row.
     """
-    from effprof.latency import measure, measure_onnx_file, measure_paired
+    from effprof.api import time_profile
+    from effprof.latency import measure_paired
 
-    options = {"device": timing.device, "threads": timing.threads}
+    if ref is None:
+        time_profile(p, timing)
+        return {}
+    options: dict[str, Any] = {"device": timing.device, "threads": timing.threads}
     if timing.budget_s is not None:
         options["budget_s"] = timing.budget_s
-    mine, theirs = _target(p), _target(ref) if ref is not None else None
+    mine, theirs = _target(p), _target(ref)
     references: dict[str, Any] = {}
     for backend in timing.backends:
         try:
-            if theirs is not None:
-                references[backend], m = measure_paired(theirs, mine, backend, slices=slices, **options)
-            elif p.source == "onnx":
-                m = measure_onnx_file(p.model, p.input_shape, **options)
-            else:
-                m = measure(mine[0], p.input_shape, backend, cache_key=p.model, **options)
+            references[backend], m = measure_paired(theirs, mine, backend, slices=slices, **options)
             p.measurements.append(m)
         except EffprofError as exc:
             p.latency_errors[backend] = exc.message
