@@ -18,7 +18,6 @@ from typing import Any
 import torch
 
 from effprof.errors import EffprofError
-from effprof.latency.contention import CONTENDED_NOTE
 from effprof.latency.devices import check_device, resolve_threads, sync_for
 from effprof.latency.measurement import Measurement
 from effprof.latency.timer import CALIBRATION_QUIET_WAIT_S, CALIBRATION_RETIMES, time_runs
@@ -146,7 +145,7 @@ class DeviceLimits:
     @property
     def contended(self) -> bool:
         """Whether any ceiling was timed while other processes competed for the CPU (on every attempt)."""
-        return any(CONTENDED_NOTE in w for c in self.ceilings for w in c.measurement.warnings)
+        return any(c.measurement.contended for c in self.ceilings)
 
     def to_dict(self) -> dict[str, Any]:
         return {

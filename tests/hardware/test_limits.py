@@ -125,3 +125,16 @@ def test_cuda_limits_cover_every_tensor_core_dtype():
     assert all(_positive(lim.peak_gmacs_per_s(d)) for d in lim.dtypes)
     assert _positive(lim.bandwidth_gb_per_s) and lim.machine["gpu"]
     assert torch.backends.cuda.matmul.allow_tf32 == tf32_before  # switched on for the tf32 GEMM only
+
+
+def test_limits_are_contended_when_a_ceiling_was_timed_under_contention():
+    from effprof.hardware.limits import Ceiling, DeviceLimits
+    from effprof.latency import Measurement
+
+    def ceiling(contended: bool) -> Ceiling:
+        m = Measurement("gemm", "cpu", 2, [0.01, 0.011], contended=contended, others_cores=1.2 if contended else 0.0)
+        return Ceiling("gemm", "compute", "fp32", 1e9, "n", m)
+
+    assert not DeviceLimits("cpu", 2, [ceiling(False), ceiling(False)]).contended
+    limits = DeviceLimits("cpu", 2, [ceiling(False), ceiling(True)])
+    assert limits.contended and any("not cached" in n for n in limits.warnings)
