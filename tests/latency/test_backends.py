@@ -177,7 +177,9 @@ class _Untraceable(nn.Module):
         self.conv = nn.Conv2d(3, 4, 3)
 
     def forward(self, x):
-        if torch.jit.is_tracing():
+        # Every exporter path fails here: TorchScript tracing, and torch.export / dynamo (which feed
+        # fake tensor subclasses), so the test holds whichever exporter this torch picks.
+        if torch.jit.is_tracing() or torch.compiler.is_compiling() or type(x) is not torch.Tensor:
             raise RuntimeError("cannot be traced")
         return self.conv(x)
 
