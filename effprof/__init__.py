@@ -10,7 +10,7 @@ ensure_torchvision_importable()
 from effprof.errors import EffprofError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["EffprofError", "__version__", "compare", "profile"]
+__all__ = ["EffprofError", "__version__", "compare", "finetune", "profile"]
 
 
 def __getattr__(name: str):
@@ -19,4 +19,8 @@ def __getattr__(name: str):
         from effprof import api
 
         return getattr(api, name)
+    if name == "finetune":  # issue 13: the lecture's transfer-learning strategies side by side
+        from effprof.training import finetune
+
+        return finetune
     raise AttributeError(f"module 'effprof' has no attribute {name!r}")

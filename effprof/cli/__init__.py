@@ -72,6 +72,32 @@ Outputs = Annotated[
     typer.Option("--output", "-o", help="Write results; repeatable. Format by suffix: .csv .json .md .html .png .svg"),
 ]
 
+# issue 13 (training cost): the options of profile/compare --train; effprof/cli/finetune.py runs them
+Train = Annotated[
+    bool, typer.Option("--train", help="Cost of one training step: backward MACs per layer, step time, memory.")
+]
+Freeze = Annotated[
+    str,
+    typer.Option("--freeze", help="With --train: none, backbone (train the head only), later (the last quarter of "
+                 "the backbone and the head), or globs over module names to freeze, e.g. 'features.0*,features.1*'."),
+]  # fmt: skip
+NumClasses = Annotated[
+    int | None,
+    typer.Option("--num-classes", help="With --train: replace the classifier head (fc, classifier, head or heads) "
+                 "with one of N classes."),
+]  # fmt: skip
+Optimizer = Annotated[
+    str, typer.Option("--optimizer", help="With --train: optimizers to time the step with, comma-separated: "
+                      "sgd (momentum 0.9), adamw.")
+]  # fmt: skip
+
+
+def run_train(models, **kwargs) -> None:
+    """``--train``: handed to effprof/cli/finetune.py (imported here, after the shared options exist)."""
+    from effprof.cli.finetune import run_train as run
+
+    run(models, **kwargs)
+
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -240,6 +266,10 @@ def profile(
     roofline: Annotated[
         bool, typer.Option("--roofline", help="Each layer against the device's roofs (effprof hw); -o x.png draws the roofline.")
     ] = False,
+    train: Train = False,
+    freeze: Freeze = "none",
+    num_classes: NumClasses = None,
+    optimizer: Optimizer = "sgd,adamw",
     output: Outputs = None,
 ) -> None:
     """Profile one model: totals, MACs and params by op class, the heaviest layers, and where the time goes."""
@@ -247,6 +277,10 @@ def profile(
     from effprof.reports.writers import check_outputs
 
     outputs = list(output or [])
+    if train or freeze != "none" or num_classes is not None:  # issue 13: a training step instead of inference
+        return run_train([model], freeze=freeze, num_classes=num_classes, optimizer=optimizer, resolution=resolution,
+                         batch=batch, backend=backend, device=device, threads=threads, budget_s=budget_s,
+                         layers=layers, outputs=outputs)  # fmt: skip
     check_outputs(outputs)
     with err.status("profiling", spinner="dots") if err.is_terminal else _nothing():
         result = api.profile(
@@ -305,6 +339,10 @@ def compare(
     threads: Threads = None,
     budget_s: BudgetS = None,
     counters: Counters = "auto",
+    train: Train = False,
+    freeze: Freeze = "none",
+    num_classes: NumClasses = None,
+    optimizer: Optimizer = "sgd",
     output: Outputs = None,
 ) -> None:
     """Compare models side by side: params, MACs, FLOPs, activations, latency, and ratios to the first model."""
@@ -312,6 +350,10 @@ def compare(
     from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
 
     outputs = list(output or [])
+    if train or freeze != "none" or num_classes is not None:  # issue 13: a training step instead of inference
+        return run_train(list(models), freeze=freeze, num_classes=num_classes, optimizer=optimizer,
+                         resolution=resolution, batch=batch, backend=backend, device=device, threads=threads,
+                         budget_s=budget_s, layers=0, outputs=outputs)  # fmt: skip
     check_outputs(outputs)
     models = api.expand_specs(models)
     api.check_specs(models)
@@ -361,6 +403,9 @@ _register_hardware(app)
 from effprof.cli.bench import register as _register_bench  # noqa: E402
 
 _register_bench(app)
+from effprof.cli.finetune import register as _register_finetune  # noqa: E402
+
+_register_finetune(app)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from torch.overrides import TorchFunctionMode
 
 from effprof.counters import handles
 from effprof.counters.analytic import to_meta
+from effprof.counters.memory import peak_activation_bytes
 from effprof.errors import EffprofError
 from effprof.formulas import backward as b
 from effprof.formulas import ops as f
@@ -181,6 +182,8 @@ class TrainingCount:
     grad_weight_macs: int
     backward_other_ops: int
     saved_activation_bytes: int
+    #: the inference forward's largest live set (effprof.counters.memory, no in-place folding)
+    forward_peak_bytes: int = 0
     layers: list[TrainingLayer] = field(default_factory=list)
     #: op name -> calls whose backward has no formula (reported, never a silent zero)
     unsupported: Counter[str] = field(default_factory=Counter)
@@ -203,10 +206,12 @@ class TrainingCount:
         return self.training_macs / self.batch
 
     def memory_bytes(self, optimizer: str) -> dict[str, int]:
-        """Analytic training memory: params + grads + optimizer state + saved activations (bytes).
+        """Analytic training memory: params + grads + optimizer state + activations (bytes).
 
         Gradients: one per trainable parameter. Optimizer state: SGD with momentum keeps one buffer
-        per trainable parameter, AdamW two (exp_avg, exp_avg_sq), plain SGD none.
+        per trainable parameter, AdamW two (exp_avg, exp_avg_sq), plain SGD none. Activations: the
+        larger of what autograd saves for backward and the forward's own largest live set (a frozen
+        backbone saves nothing, yet its forward still holds its widest layer's input and output).
         """
         state = {"sgd": 1, "adamw": 2, "adam": 2, "sgd_plain": 0}
         if optimizer not in state:
@@ -215,7 +220,7 @@ class TrainingCount:
             "params_bytes": self.param_bytes,
             "grads_bytes": self.trainable_param_bytes,
             "optimizer_state_bytes": state[optimizer] * self.trainable_param_bytes,
-            "saved_activation_bytes": self.saved_activation_bytes,
+            "activation_bytes": max(self.saved_activation_bytes, self.forward_peak_bytes),
         }
         parts["total_bytes"] = sum(parts.values())
         return parts
@@ -302,7 +307,9 @@ def count_training(
         meta = to_meta(model)
         model = copy.deepcopy(meta) if meta is model else meta  # never freeze the caller's own module
         setup = setup_training(model, freeze, num_classes)
-        return _count(model, tuple(input_shape), setup, name)
+        count = _count(model, tuple(input_shape), setup, name)
+        count.forward_peak_bytes = peak_activation_bytes(model, tuple(input_shape), inplace=False).peak_bytes
+        return count
 
 
 def _count(model: nn.Module, input_shape: tuple[int, ...], setup: TrainingSetup, name: str | None) -> TrainingCount:
