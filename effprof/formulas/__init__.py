@@ -4,6 +4,13 @@ else of effprof. Importing the package registers every op formula (``calls``), a
 imports its model files."""
 
 from effprof.formulas import calls  # noqa: F401  (registers the op formulas)
-from effprof.formulas.registry import OP_FORMULAS, Part, TensorShape, WeightShape, op_formula, register_formula
+from effprof.formulas.registry import (
+    OP_FORMULAS,
+    Part,
+    TensorShape,
+    WeightShape,
+    op_formula,
+    register_formula,
+)
 
 __all__ = ["OP_FORMULAS", "Part", "TensorShape", "WeightShape", "op_formula", "register_formula"]
