@@ -116,6 +116,8 @@ class CountResult:
     #: module path -> op name -> MACs the counter's own handle came short of effprof's formula
     #: (a known handle gap, e.g. fvcore's matmul on a broadcast batch), checked call by call
     miscounted_by_module: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: one line each about how this count was made where it matters (e.g. run on CPU, not meta)
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_layers(cls, counter: str, input_shape: tuple[int, ...], layers: Iterable[LayerCount], **kwargs) -> CountResult:

@@ -41,6 +41,7 @@ from effprof.counters.tracing import (  # noqa: F401  (counting_mode ... conv_cl
     on_device,
     one_line,
     op_table,
+    single_thread,
 )
 from effprof.counters.vocabulary import is_mac_op
 from effprof.errors import EffprofError
@@ -145,12 +146,22 @@ def count_torch(
 ) -> CountResult:
     """Count MACs of ``model`` on one input shape with FlopCounterMode (its FLOPs / 2).
 
-    ``device="meta"`` (default) counts on a meta copy; ``"cpu"`` runs on real tensors as a user of
-    FlopCounterMode on CPU would (missing the CPU attention kernel unless ``completed``). The
-    caller's module is not modified. Raises EffprofError when the model rejects the input shape.
+    ``device="meta"`` (default) counts on a meta copy: exact, and no arithmetic runs, so it costs a
+    fraction of a cold CPU forward. ``"cpu"`` runs on real tensors as a user of FlopCounterMode on
+    CPU would (missing the CPU attention kernel unless ``completed``). ``"auto"`` is meta, and the
+    CPU where the model cannot run on meta (an op with no meta kernel, a data-dependent branch),
+    with a note in ``notes`` saying so. The caller's module is not modified. Raises EffprofError
+    when the model rejects the input shape.
     """
     with torch.inference_mode(False):  # copies made here must be normal tensors (see counting_mode)
-        return _count_torch(model, tuple(input_shape), completed, device)
+        if device != "auto":
+            return _count_torch(model, tuple(input_shape), completed, device)
+        try:
+            return _count_torch(model, tuple(input_shape), completed, "meta")
+        except EffprofError as on_meta:
+            result = _count_torch(model, tuple(input_shape), completed, "cpu")
+            result.notes.append(f"counted on CPU tensors: the model cannot run on the meta device ({on_meta.message})")
+            return result
 
 
 def _count_torch(
@@ -164,7 +175,7 @@ def _count_torch(
     # Meta costs nothing, so autograd stays on there (DESIGN.md); on real tensors it would keep every
     # activation alive for a backward that never comes, so it is off (the MHA fast path is off anyway).
     try:
-        with counting_mode(run_model, grad=device == "meta"), seen, counter:
+        with counting_mode(run_model, grad=device == "meta"), single_thread(), seen, counter:
             run_model(x)
     except Exception as exc:  # the model's own complaint, kept in one line
         raise EffprofError(
