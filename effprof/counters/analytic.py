@@ -28,10 +28,16 @@ from effprof.counters.tracing import first_tensor, model_result, module_stack, o
 from effprof.counters.vocabulary import IGNORED, META
 from effprof.errors import EffprofError
 
-__all__ = ["count_analytic", "to_meta"]
+__all__ = ["OpRecorder", "count_analytic", "to_meta"]
 
 
-class _Recorder(TorchFunctionMode):
+class OpRecorder(TorchFunctionMode):
+    """The analytic count of every torch call made while it is active, charged to ``stack[-1]``.
+
+    A counted call goes through ``record``; a subclass that counts more per call (the training
+    counter adds each call's backward) extends ``record`` and keeps this table as its forward.
+    """
+
     def __init__(self, stack: list[str]) -> None:
         super().__init__()
         self.stack = stack
@@ -47,14 +53,15 @@ class _Recorder(TorchFunctionMode):
         if isinstance(found, str):
             self.ignored[name] += 1
         elif found is not None:
-            self._record(name, handles.count_call(name, args, kwargs, out), args, kwargs, out)
+            self.record(name, handles.count_call(name, args, kwargs, out), args, kwargs, out)
         elif first_tensor(out) is not None:
             self.uncounted[(self.stack[-1], name)] += 1
         else:
             self.ignored[name] += 1  # returned no tensor: a query, counted as metadata
         return out
 
-    def _record(self, name: str, parts: list[handles.Part], args: tuple, kwargs: dict, out: Any) -> None:
+    def record(self, name: str, parts: list[handles.Part], args: tuple, kwargs: dict, out: Any) -> None:
+        """Add one counted call (its formula's ``parts``) to the table, under the innermost running module."""
         moved = sum(t.numel() * t.element_size() for t in tensors_in([*args, *kwargs.values(), out]))
         out_t = first_tensor(out)
         shape = tuple(out_t.shape) if out_t is not None else None
@@ -63,6 +70,12 @@ class _Recorder(TorchFunctionMode):
                 self.stack[-1], name, part.op_class, macs=part.macs, other_ops=part.other_ops,
                 activations=part.activations, bytes=moved if i == 0 else 0, calls=1, output_shape=shape,
             )  # fmt: skip
+
+    def result(self, model: nn.Module, input_shape: tuple[int, ...]) -> CountResult:
+        """The analytic CountResult of what was recorded on ``model`` (params and module names from it)."""
+        return model_result("analytic", model, tuple(input_shape), self.table.rows(),
+                            uncounted=dict(self.uncounted),
+                            ignored={op: (n, IGNORED.get(op, META)) for op, n in self.ignored.items()})  # fmt: skip
 
 
 def count_analytic(model: nn.Module, input_shape: tuple[int, ...], *, name: str | None = None) -> CountResult:
@@ -75,13 +88,11 @@ def count_analytic(model: nn.Module, input_shape: tuple[int, ...], *, name: str 
     model.eval()
     x = torch.empty(input_shape, device="meta")
     with module_stack(model) as stack:
-        recorder = _Recorder(stack)
+        recorder = OpRecorder(stack)
         try:
             with torch.enable_grad(), recorder:
                 model(x)
         except Exception as exc:  # the model's own complaint about the shape, kept in one line
             label = name or type(model).__name__
             raise EffprofError(f"{label} rejects input shape {tuple(input_shape)}: {one_line(exc)}") from exc
-    return model_result("analytic", model, tuple(input_shape), recorder.table.rows(),
-                        uncounted=dict(recorder.uncounted),
-                        ignored={op: (n, IGNORED.get(op, META)) for op, n in recorder.ignored.items()})  # fmt: skip
+    return recorder.result(model, input_shape)

@@ -23,7 +23,10 @@ from effprof.counters.tracing import first_tensor, shapes_of  # noqa: F401  (sha
 from effprof.counters.vocabulary import IGNORED, META
 from effprof.formulas import OP_FORMULAS, Part, TensorShape, WeightShape
 
-__all__ = ["HANDLES", "IGNORED", "Part", "canonical_name", "count_call", "first_tensor", "lookup", "to_shapes"]
+__all__ = [
+    "HANDLES", "IGNORED", "Part", "apply_formula", "canonical_name", "count_call", "first_tensor", "lookup",
+    "shape_class", "to_shapes",
+]  # fmt: skip
 
 #: every op the analytic counter counts (the registered formulas)
 HANDLES = OP_FORMULAS
@@ -58,22 +61,40 @@ def canonical_name(func: Callable) -> str:
     return name.lstrip("_") if name.startswith("_") and not name.startswith("__") else name
 
 
-def to_shapes(value: Any) -> Any:
-    """Tensors -> ``TensorShape`` (``WeightShape`` for an nn.Parameter), through lists, tuples and dicts."""
+def shape_class(t: torch.Tensor) -> type[TensorShape]:
+    """``WeightShape`` for an nn.Parameter, ``TensorShape`` for any other tensor."""
+    return WeightShape if isinstance(t, nn.Parameter) else TensorShape
+
+
+ShapeClass = Callable[[torch.Tensor], type[TensorShape]]
+
+
+def to_shapes(value: Any, kind: ShapeClass = shape_class) -> Any:
+    """Tensors -> their shapes as ``kind`` classes them (``shape_class``: ``WeightShape`` for an
+    nn.Parameter, else ``TensorShape``), through lists, tuples and dicts."""
     if isinstance(value, torch.Tensor):
-        return (WeightShape if isinstance(value, nn.Parameter) else TensorShape)(value.shape)
+        return kind(value)(value.shape)
     if isinstance(value, (list, tuple)):
-        return type(value)(to_shapes(v) for v in value) if type(value) in (list, tuple) else [to_shapes(v) for v in value]
+        shapes = [to_shapes(v, kind) for v in value]
+        return type(value)(shapes) if type(value) in (list, tuple) else shapes
     if isinstance(value, dict):
-        return {k: to_shapes(v) for k, v in value.items()}
+        return {k: to_shapes(v, kind) for k, v in value.items()}
     return value
+
+
+def apply_formula(
+    formula: Callable[..., Any], args: tuple, kwargs: dict, out: Any, kind: ShapeClass = shape_class
+) -> Any:
+    """``formula`` applied to one call: its arguments as shapes (classed by ``kind``), ``out_shape`` the
+    shape of the first tensor it returned (None when it returned none)."""
+    out_t = first_tensor(out)
+    out_shape = TensorShape(out_t.shape) if out_t is not None else None
+    return formula(*to_shapes(args, kind), out_shape=out_shape, **to_shapes(kwargs, kind))
 
 
 def count_call(name: str, args: tuple, kwargs: dict, out: Any) -> list[Part]:
     """The counted parts of one call of op ``name`` (which must have a formula), from shapes alone."""
-    out_t = first_tensor(out)
-    out_shape = TensorShape(out_t.shape) if out_t is not None else None
-    return OP_FORMULAS[name](*to_shapes(args), out_shape=out_shape, **to_shapes(kwargs))
+    return apply_formula(OP_FORMULAS[name], args, kwargs, out)
 
 
 def lookup(name: str) -> Callable | str | None:

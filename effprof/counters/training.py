@@ -2,16 +2,22 @@
 backward other ops, and the activations autograd saves for backward.
 
 Counting rule: run one forward on a meta-device copy of the (head-replaced, frozen) model with
-autograd on, under a ``TorchFunctionMode`` that sees every torch call, as the analytic counter does.
-Each call's forward parts come from the same handles (effprof.counters.handles); its backward from
-effprof.formulas.backward, given which operands need a gradient -- read off ``requires_grad`` of the
-real operands, so the rules hold by construction:
+autograd on, under the analytic counter's recorder (``analytic.OpRecorder``), so the forward table
+is exactly ``count_analytic``'s. Each counted call's backward comes from its registered backward
+formula (effprof.formulas.backward), given which operands need a gradient -- read off
+``requires_grad`` of the real operands and handed over as the shapes' classes -- so the rules hold
+by construction:
 
 - a frozen layer (no trainable parameters) has no grad-weight MACs;
 - no grad-input MACs before the first layer that needs a gradient (autograd stops there: the
   activations before it do not require grad);
 - norms, activations, pooling and elementwise ops have no MACs; their backward is counted in
   ``backward_other_ops``, one op per element of each input needing a gradient.
+
+The result is three count tables (effprof.counters.result), one cell per (module, op, op class):
+the forward, the backward (all its MACs and other ops) and the grad-weight share of the backward's
+MACs; totals and per-layer rows are views of them. A MAC op with no backward formula is in the
+backward table's ``uncounted``, never a silent zero.
 
 Saved activations: a ``saved_tensors_hooks`` pack hook sees every tensor autograd keeps for the
 backward pass during the same forward; each storage is counted once, parameters and buffers
@@ -24,125 +30,35 @@ Calls are charged to the innermost running module, exactly as in the forward cou
 from __future__ import annotations
 
 import copy
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from effprof.counters import handles
-from effprof.counters.analytic import to_meta
+from effprof.counters.analytic import OpRecorder
 from effprof.counters.memory import peak_activation_bytes
+from effprof.counters.result import CountResult, CountTable
+from effprof.counters.tracing import counting_mode, model_result, module_stack, one_line, tensors_in, to_meta
 from effprof.errors import EffprofError
 from effprof.formulas import backward as b
-from effprof.formulas import ops as f
+from effprof.formulas.registry import TensorShape, WeightShape
 from effprof.models.freeze import TrainingSetup, setup_training
 
 
-def _is_weight(t: Any) -> bool:
-    """A learned parameter, or a view of one (``self.weight.t()``)."""
-    if isinstance(t, nn.Parameter):
-        return True
-    base = getattr(t, "_base", None)
-    return isinstance(base, nn.Parameter)
+def _is_weight(t: torch.Tensor) -> bool:
+    """A learned parameter, or a view of one (``self.weight.t()``): its gradient is a grad-weight."""
+    return isinstance(t, nn.Parameter) or isinstance(getattr(t, "_base", None), nn.Parameter)
 
 
-def _grad(t: Any) -> bool:
-    return isinstance(t, torch.Tensor) and t.requires_grad
-
-
-# --- backward handles: the MAC-bearing ops, each a formula of effprof.formulas.backward ----------------
-
-
-def _conv_bwd(args, kwargs, out) -> b.BackwardMacs:
-    x, w = args[0], handles._arg(args, kwargs, 1, "weight")
-    groups = int(handles._arg(args, kwargs, 6, "groups", 1))
-    return b.conv_backward_macs(tuple(out.shape), x.shape[1], tuple(w.shape[2:]), groups,
-                                input_grad=_grad(x), weight_grad=_grad(w))  # fmt: skip
-
-
-def _conv_transpose_bwd(args, kwargs, out) -> b.BackwardMacs:
-    x, w = args[0], handles._arg(args, kwargs, 1, "weight")
-    groups = int(handles._arg(args, kwargs, 6, "groups", 1))
-    return b.conv_transpose_backward_macs(tuple(x.shape), w.shape[1] * groups, tuple(w.shape[2:]), groups,
-                                          input_grad=_grad(x), weight_grad=_grad(w))  # fmt: skip
-
-
-def _linear_bwd(args, kwargs, out) -> b.BackwardMacs:
-    x, w = args[0], handles._arg(args, kwargs, 1, "weight")
-    return b.linear_backward_macs(tuple(x.shape), w.shape[0], input_grad=_grad(x), weight_grad=_grad(w))
-
-
-def _two_operand(a: torch.Tensor, c: torch.Tensor, forward: int) -> b.BackwardMacs:
-    """Any bilinear op of two operands: forward MACs per operand needing a gradient, a weight's as grad-weight."""
-    result = b.BackwardMacs()
-    for t in (a, c):
-        if _grad(t):
-            result += b.BackwardMacs(0, forward) if _is_weight(t) else b.BackwardMacs(forward, 0)
-    return result
-
-
-def _matmul_bwd(args, kwargs, out) -> b.BackwardMacs:
-    a, c = args[0], args[1]
-    if _is_weight(a) and not _is_weight(c):
-        a, c = c, a  # W @ x: the weight's gradient is still grad-weight
-        return _two_operand(a, c, f.matmul_macs(tuple(c.shape), tuple(a.shape)))
-    return b.matmul_backward_macs(tuple(a.shape), tuple(c.shape), a_grad=_grad(a), b_grad=_grad(c),
-                                  b_is_weight=_is_weight(c))  # fmt: skip
-
-
-def _addmm_bwd(args, kwargs, out) -> b.BackwardMacs:
-    return _matmul_bwd(args[1:], kwargs, out)
-
-
-def _einsum_bwd(args, kwargs, out) -> b.BackwardMacs:
-    operands = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
-    if len(operands) != 2:
-        raise _Unsupported
-    forward = f.einsum_macs(args[0], [tuple(t.shape) for t in operands])
-    return _two_operand(operands[0], operands[1], forward)
-
-
-def _sdpa_bwd(args, kwargs, out) -> b.BackwardMacs:
-    q, k, v = args[0], handles._arg(args, kwargs, 1, "key"), handles._arg(args, kwargs, 2, "value")
-    return b.sdpa_backward_macs(tuple(q.shape), tuple(k.shape), tuple(v.shape),
-                                q_grad=_grad(q), k_grad=_grad(k), v_grad=_grad(v))  # fmt: skip
-
-
-def _mha_bwd(args, kwargs, out) -> b.BackwardMacs:
-    q, k, v = args[0], args[1], args[2]
-    if q.dim() == 2:
-        q, k, v = q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)
-    in_proj = handles._arg(args, kwargs, 5, "in_proj_weight")
-    if in_proj is None:
-        in_proj = kwargs.get("q_proj_weight")
-    out_proj = handles._arg(args, kwargs, 11, "out_proj_weight")
-    input_grad, in_proj_grad = _grad(q) or _grad(k) or _grad(v), _grad(in_proj)
-    total = b.mha_backward_macs(q.shape[0], k.shape[0], q.shape[1], q.shape[2], k.shape[-1], v.shape[-1],
-                                input_grad=input_grad, in_proj_grad=in_proj_grad,
-                                out_proj_grad=_grad(out_proj))  # fmt: skip
-    # split as the forward handle splits: the attention core apart from the projections
-    core = b.mha_core_backward_macs(q.shape[0], k.shape[0], q.shape[1], q.shape[2],
-                                    qkv_grad=input_grad or in_proj_grad)  # fmt: skip
-    return {"linear": b.BackwardMacs(total.grad_input - core.grad_input, total.grad_weight), "attention": core}
-
-
-class _Unsupported(Exception):
-    """A MAC op whose backward has no formula here (reported, never a silent zero)."""
-
-
-BACKWARD_HANDLES = {
-    **{name: _conv_bwd for name in ("conv1d", "conv2d", "conv3d", "convolution")},
-    **{name: _conv_transpose_bwd for name in ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")},
-    "linear": _linear_bwd,
-    **{name: _matmul_bwd for name in ("matmul", "mm", "bmm", "mv", "dot", "inner")},
-    **{name: _addmm_bwd for name in ("addmm", "baddbmm", "addbmm", "addmv")},
-    "einsum": _einsum_bwd,
-    "scaled_dot_product_attention": _sdpa_bwd,
-    "multi_head_attention_forward": _mha_bwd,
-}
+def grad_shape_class(t: torch.Tensor) -> type[TensorShape]:
+    """The shape class a backward formula sees: weight or activation, needing a gradient or not."""
+    if _is_weight(t):
+        return b.TrainableShape if t.requires_grad else WeightShape
+    return b.GradShape if t.requires_grad else TensorShape
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -150,7 +66,7 @@ BACKWARD_HANDLES = {
 
 @dataclass
 class TrainingLayer:
-    """One (module, op class) pair: its forward MACs and what its backward costs."""
+    """One (module, op class) row: its forward MACs and what its backward costs (a view of the tables)."""
 
     layer: str
     type: str
@@ -169,28 +85,67 @@ class TrainingLayer:
 
 @dataclass
 class TrainingCount:
-    """Forward and backward MACs of one training step's model part, and its memory, on one input shape."""
+    """Forward and backward MACs of one training step's model part, and its memory, on one input shape.
+
+    ``forward``: the analytic forward (``count_analytic``'s table). ``backward``: per (module, op, op
+    class), all backward MACs and the backward's other ops; its ``uncounted`` holds the MAC calls
+    with no backward formula. ``grad_weight``: the share of those MACs that are gradients of
+    trainable weights (grad-input = backward - grad-weight).
+    """
 
     input_shape: tuple[int, ...]
     setup: TrainingSetup
-    params: int
-    trainable_params: int
-    param_bytes: int
-    trainable_param_bytes: int
-    forward_macs: int
-    grad_input_macs: int
-    grad_weight_macs: int
-    backward_other_ops: int
-    saved_activation_bytes: int
+    forward: CountResult
+    backward: CountResult
+    grad_weight: CountResult
+    trainable_param_bytes: int = 0
+    #: module path -> its own trainable parameters (each shared parameter counted once)
+    trainable_by_module: dict[str, int] = field(default_factory=dict)
+    #: module path -> bytes of the activations autograd saved for backward in its own forward
+    saved_by_module: dict[str, int] = field(default_factory=dict)
     #: the inference forward's largest live set (effprof.counters.memory, no in-place folding)
     forward_peak_bytes: int = 0
-    layers: list[TrainingLayer] = field(default_factory=list)
-    #: op name -> calls whose backward has no formula (reported, never a silent zero)
-    unsupported: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def params(self) -> int:
+        return self.forward.params
+
+    @property
+    def trainable_params(self) -> int:
+        return self.forward.trainable_params
+
+    @property
+    def param_bytes(self) -> int:
+        return self.forward.weight_bytes
+
+    @property
+    def forward_macs(self) -> int:
+        return self.forward.macs
+
+    @property
+    def grad_weight_macs(self) -> int:
+        return self.grad_weight.macs
+
+    @property
+    def grad_input_macs(self) -> int:
+        return self.backward.macs - self.grad_weight.macs
 
     @property
     def backward_macs(self) -> int:
-        return self.grad_input_macs + self.grad_weight_macs
+        return self.backward.macs
+
+    @property
+    def backward_other_ops(self) -> int:
+        return self.backward.other_ops
+
+    @property
+    def saved_activation_bytes(self) -> int:
+        return sum(self.saved_by_module.values())
+
+    @property
+    def unsupported(self) -> Counter[str]:
+        """Op name -> MAC calls whose backward has no formula (reported, never a silent zero)."""
+        return self.backward.unsupported
 
     @property
     def training_macs(self) -> int:
@@ -204,6 +159,30 @@ class TrainingCount:
     @property
     def training_macs_per_image(self) -> float:
         return self.training_macs / self.batch
+
+    @cached_property
+    def layers(self) -> list[TrainingLayer]:
+        """One row per (module, op class) of the forward, with its backward; a module's trainable params
+        and saved bytes on its first row; a module that saved activations but ran no counted op of its
+        own gets an ``other`` row."""
+        backward = {(r.layer, r.op_class): r for r in self.backward.layers}
+        grad_weight = {(r.layer, r.op_class): r.macs for r in self.grad_weight.layers}
+        saved = dict(self.saved_by_module)
+        rows, seen = [], set()
+        for r in self.forward.layers:
+            key = (r.layer, r.op_class)
+            bwd, weight = backward.get(key), grad_weight.get(key, 0)
+            row = TrainingLayer(r.layer, r.type, r.op_class, forward_macs=r.macs, grad_weight_macs=weight,
+                                grad_input_macs=(bwd.macs if bwd else 0) - weight,
+                                backward_other_ops=bwd.other_ops if bwd else 0)  # fmt: skip
+            if r.layer not in seen:
+                seen.add(r.layer)
+                row.trainable_params = self.trainable_by_module.get(r.layer, 0)
+                row.saved_bytes = saved.pop(r.layer, 0)
+            rows.append(row)
+        for path, nbytes in saved.items():
+            rows.append(TrainingLayer(path, self.forward.module_types.get(path, "?"), "other", saved_bytes=nbytes))
+        return rows
 
     def memory_bytes(self, optimizer: str) -> dict[str, int]:
         """Analytic training memory: params + grads + optimizer state + activations (bytes).
@@ -226,52 +205,40 @@ class TrainingCount:
         return parts
 
 
-class _Recorder(TorchFunctionMode):
-    def __init__(self, stack: list[str]) -> None:
-        super().__init__()
-        self.stack = stack
-        self.rows: dict[tuple[str, str], TrainingLayer] = {}
-        self.unsupported: Counter[str] = Counter()
+# --- the count -------------------------------------------------------------------------------------
+
+
+class _TrainingRecorder(OpRecorder):
+    """The analytic forward (``OpRecorder``) plus, per counted call, its backward and saved tensors."""
+
+    def __init__(self, stack: list[str], weights: set[int]) -> None:
+        super().__init__(stack)
+        self.backward = CountTable()
+        self.grad_weight = CountTable()
+        self.no_backward: Counter[tuple[str, str]] = Counter()
         self.saved: dict[int, tuple[int, str]] = {}  # storage -> (bytes, module)
-        self.weights: set[int] = set()
-        self.keep: list[Any] = []
+        self.weights = weights  # storages of parameters and buffers: never "saved activations"
+        self.keep: list[Any] = []  # the saved storages, alive so their ids stay unique
 
-    def row(self, op_class: str) -> TrainingLayer:
-        key = (self.stack[-1], op_class)
-        if key not in self.rows:
-            self.rows[key] = TrainingLayer(self.stack[-1], "", op_class)
-        return self.rows[key]
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        name = handles.canonical_name(func)
-        found = handles.lookup(name)
-        if found is None or isinstance(found, str):
-            return out
-        parts = found(args, kwargs, out)
-        macs = sum(p.macs for p in parts)
-        if macs:
-            handle = BACKWARD_HANDLES.get(name)
-            try:
-                if handle is None:
-                    raise _Unsupported
-                bwd = handle(args, kwargs, out)
-            except _Unsupported:
-                self.unsupported[name] += 1
-                bwd = b.BackwardMacs()
-            by_class = bwd if isinstance(bwd, dict) else {parts[0].op_class: bwd}
-            for p in parts:
-                self.row(p.op_class).forward_macs += p.macs
-            for op_class, macs_b in by_class.items():
-                r = self.row(op_class)
-                r.grad_input_macs += macs_b.grad_input
-                r.grad_weight_macs += macs_b.grad_weight
-        else:
-            inputs = [tuple(t.shape) for t in _tensors([*args, *kwargs.values()]) if _grad(t)]
-            if parts:
-                self.row(parts[0].op_class).backward_other_ops += b.elementwise_backward_other_ops(inputs)
-        return out
+    def record(self, name: str, parts: list[handles.Part], args: tuple, kwargs: dict, out: Any) -> None:
+        super().record(name, parts, args, kwargs, out)
+        layer = self.stack[-1]
+        if any(p.macs for p in parts):
+            formula = b.backward_formula(name)
+            grads = handles.apply_formula(formula, args, kwargs, out, grad_shape_class) if formula else None
+            if grads is None:
+                self.no_backward[(layer, name)] += 1
+                return
+            for part, grad in zip(parts, grads, strict=True):
+                if grad.total:
+                    self.backward.add(layer, name, part.op_class, macs=grad.total, calls=1)
+                if grad.grad_weight:
+                    self.grad_weight.add(layer, name, part.op_class, macs=grad.grad_weight, calls=1)
+        elif parts:
+            needing = [tuple(t.shape) for t in tensors_in([*args, *kwargs.values()]) if t.requires_grad]
+            other = b.elementwise_backward_other_ops(needing)
+            if other:
+                self.backward.add(layer, name, parts[0].op_class, other_ops=other, calls=1)
 
     def pack(self, t: torch.Tensor) -> torch.Tensor:
         storage = t.untyped_storage()
@@ -280,14 +247,6 @@ class _Recorder(TorchFunctionMode):
             self.keep.append(storage)
             self.saved[key] = (storage.nbytes(), self.stack[-1])
         return t
-
-
-def _tensors(values):
-    for v in values:
-        if isinstance(v, torch.Tensor):
-            yield v
-        elif isinstance(v, (list, tuple)):
-            yield from _tensors(v)
 
 
 def count_training(
@@ -313,78 +272,45 @@ def count_training(
 
 
 def _count(model: nn.Module, input_shape: tuple[int, ...], setup: TrainingSetup, name: str | None) -> TrainingCount:
-    model.eval()  # the forward counter's mode: MACs are the same in train mode
-    paths: dict[int, str] = {}
-    for path, module in model.named_modules():
-        paths.setdefault(id(module), path)
-    stack: list[str] = [""]
-    hooks = []
-
-    def push(module, _args):
-        stack.append(paths.get(id(module), type(module).__name__))
-
-    def pop(module, _args, _out):
-        if len(stack) > 1:
-            stack.pop()
-
-    for module in model.modules():
-        hooks.append(module.register_forward_pre_hook(push))
-        hooks.append(module.register_forward_hook(pop, always_call=True))
-    rec = _Recorder(stack)
-    rec.weights = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
+    weights = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
     x = torch.empty(input_shape, device="meta")
-    fastpath = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(rec.pack, lambda t: t), rec:
-            model(x)
-    except Exception as exc:  # the model's own complaint about the shape, kept in one line
-        label = name or type(model).__name__
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise EffprofError(f"{label} rejects input shape {input_shape}: {detail}") from exc
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fastpath)
-        for h in hooks:
-            h.remove()
-    return _result(model, input_shape, setup, rec)
-
-
-def _result(model: nn.Module, input_shape, setup: TrainingSetup, rec: _Recorder) -> TrainingCount:
-    modules = dict(model.named_modules())
-    saved_by_module: dict[str, int] = defaultdict(int)
+    # eval() as the forward counter: the MACs are the same in train mode
+    with module_stack(model) as stack, counting_mode(model, grad=True):
+        rec = _TrainingRecorder(stack, weights)
+        try:
+            with torch.autograd.graph.saved_tensors_hooks(rec.pack, lambda t: t), rec:
+                model(x)
+        except Exception as exc:  # the model's own complaint about the shape, kept in one line
+            label = name or type(model).__name__
+            raise EffprofError(f"{label} rejects input shape {input_shape}: {one_line(exc)}") from exc
+    forward = rec.result(model, input_shape)
+    saved: dict[str, int] = {}
     for nbytes, module in rec.saved.values():
-        saved_by_module[module] += nbytes
-    seen: set[int] = set()
-    first_row: set[str] = set()
-    layers = []
-    for (path, _op_class), row in rec.rows.items():
-        module = modules.get(path)
-        row.type = type(module).__name__ if module is not None else "?"
-        if path not in first_row:
-            first_row.add(path)
-            row.saved_bytes = saved_by_module.pop(path, 0)
-            if module is not None:
-                own = [p for p in module.parameters(recurse=False) if id(p) not in seen]
-                seen.update(id(p) for p in own)
-                row.trainable_params = sum(p.numel() for p in own if p.requires_grad)
-        layers.append(row)
-    for path, nbytes in saved_by_module.items():  # saved by a module with no counted op of its own
-        module = modules.get(path)
-        layers.append(TrainingLayer(path, type(module).__name__ if module is not None else "?", "other", saved_bytes=nbytes))
-    params = list(model.parameters())
-    trainable = [p for p in params if p.requires_grad]
+        saved[module] = saved.get(module, 0) + nbytes
+    trainable = [p for p in model.parameters() if p.requires_grad]
     return TrainingCount(
         input_shape=input_shape,
         setup=setup,
-        params=sum(p.numel() for p in params),
-        trainable_params=sum(p.numel() for p in trainable),
-        param_bytes=sum(p.numel() * p.element_size() for p in params),
+        forward=forward,
+        backward=model_result("analytic backward", model, input_shape, rec.backward.rows(),
+                              uncounted=dict(rec.no_backward)),  # fmt: skip
+        grad_weight=model_result("analytic grad-weight", model, input_shape, rec.grad_weight.rows()),
         trainable_param_bytes=sum(p.numel() * p.element_size() for p in trainable),
-        forward_macs=sum(r.forward_macs for r in layers),
-        grad_input_macs=sum(r.grad_input_macs for r in layers),
-        grad_weight_macs=sum(r.grad_weight_macs for r in layers),
-        backward_other_ops=sum(r.backward_other_ops for r in layers),
-        saved_activation_bytes=sum(r.saved_bytes for r in layers),
-        layers=layers,
-        unsupported=rec.unsupported,
+        trainable_by_module=_own_trainable(model, [c.layer for c in forward.table]),
+        saved_by_module=saved,
     )
+
+
+def _own_trainable(model: nn.Module, order: list[str]) -> dict[str, int]:
+    """Module path -> its own trainable parameters, given to modules in ``order`` (each shared one once)."""
+    modules = dict(model.named_modules())
+    seen: set[int] = set()
+    out: dict[str, int] = {}
+    for path in dict.fromkeys(order):
+        module = modules.get(path)
+        if module is None:
+            continue
+        own = [p for p in module.parameters(recurse=False) if id(p) not in seen]
+        seen.update(id(p) for p in own)
+        out[path] = sum(p.numel() for p in own if p.requires_grad)
+    return out

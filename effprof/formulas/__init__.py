@@ -1,7 +1,8 @@
 """Pure, shape-only formulas: ``ops`` (one per op), ``calls`` (registered per op name, the torch
-``register_formula`` pattern), ``lecture`` (closed forms built from them). A leaf: imports nothing
-else of effprof. Importing the package registers every op formula (``calls``), as timm's package
-imports its model files."""
+``register_formula`` pattern), ``backward`` (each op's backward, registered the same way, for the
+training counter), ``lecture`` (closed forms built from them). A leaf: imports nothing else of
+effprof. Importing the package registers every op formula (``calls``), as timm's package imports
+its model files; ``backward`` registers its own table when imported."""
 
 from effprof.formulas import calls  # noqa: F401  (registers the op formulas)
 from effprof.formulas.registry import (

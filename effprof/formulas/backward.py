@@ -1,4 +1,4 @@
-"""Backward (training) MACs: one pure, shape-only formula per op, beside the forward ones in ops.py.
+"""Backward (training) MACs: one pure, shape-only formula per op, registered on the op as the forward ones are.
 
 Counting rule, for every op that does MACs (conv, linear, matmul, einsum, attention): each forward
 multiply-accumulate ``c += a * b`` has exactly one partner in the backward pass per operand that
@@ -12,21 +12,32 @@ needs a gradient -- ``da += dc * b`` and ``db += dc * a``. So, per operand:
 An activation needs a gradient only when something upstream of it is trainable: autograd stops at
 the first layer that needs a gradient, so every layer before it has no grad-input MACs (the first
 conv of a fully trained network computes no gradient for the image). The counter reads this off
-``requires_grad`` of the real operands on the meta device, so it never guesses.
+``requires_grad`` of the real operands and hands it over in the shapes' classes: ``GradShape`` (an
+activation needing a gradient), ``TrainableShape`` (a weight that trains), else the forward's
+``TensorShape`` / ``WeightShape``. So the formulas never guess.
 
 Bias gradients are sums over the output gradient, not MACs (as bias adds are not MACs forward).
 Norms, activations, pooling and elementwise ops are not MACs: their backward is counted in
 ``*_backward_other_ops`` (one op per element of each input that needs a gradient), never in MACs.
 
-Every function returns a ``BackwardMacs`` (grad_input, grad_weight) pair.
+Registration: ``@register_backward("conv2d", ...)`` sits on the formula, which takes the op's own
+arguments as shapes, like the forward formula of the same op (``effprof.formulas.calls``), and
+returns one ``BackwardMacs`` per ``Part`` that forward formula returns (MHA: projections, then the
+attention core), or None when this call's backward has no formula (it is reported, never a silent
+zero). The bilinear ops take their forward MACs from the forward formula itself, so a backward is
+the forward it pairs with by construction; attention, two chained products, has its own closed form.
+Pure and torch-free, like the rest of effprof.formulas.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
+from effprof.formulas import calls
 from effprof.formulas import ops as f
 from effprof.formulas.ops import Shape
+from effprof.formulas.registry import TensorShape, WeightShape
 
 
 class BackwardMacs(NamedTuple):
@@ -45,6 +56,51 @@ class BackwardMacs(NamedTuple):
         return BackwardMacs(self.grad_input + other.grad_input, self.grad_weight + other.grad_weight)
 
 
+class GradShape(TensorShape):
+    """The shape of an activation operand that needs a gradient (something before it trains)."""
+
+    __slots__ = ()
+
+
+class TrainableShape(WeightShape):
+    """The shape of a learned weight that trains (``requires_grad``): it gets a grad-weight."""
+
+    __slots__ = ()
+
+
+def needs_grad(shape: Any) -> bool:
+    """Whether the operand of this shape gets a gradient in the backward pass."""
+    return isinstance(shape, (GradShape, TrainableShape))
+
+
+BackwardFormula = Callable[..., "list[BackwardMacs] | None"]
+
+#: op name (as in ``effprof.formulas.OP_FORMULAS``) -> the formula of its backward
+BACKWARD_FORMULAS: dict[str, BackwardFormula] = {}
+
+
+def register_backward(*names: str) -> Callable[[BackwardFormula], BackwardFormula]:
+    """Decorator: ``formula`` counts the backward of a call of each op in ``names``. Twice is a bug."""
+
+    def decorate(formula: BackwardFormula) -> BackwardFormula:
+        for name in names:
+            if name in BACKWARD_FORMULAS:
+                raise ValueError(f"op {name!r} has two backward formulas: {BACKWARD_FORMULAS[name].__name__} "
+                                 f"and {formula.__name__}")  # fmt: skip
+            BACKWARD_FORMULAS[name] = formula
+        return formula
+
+    return decorate
+
+
+def backward_formula(name: str) -> BackwardFormula | None:
+    """The registered backward formula of an op, or None when effprof has none."""
+    return BACKWARD_FORMULAS.get(name)
+
+
+# --- the rules ---------------------------------------------------------------------------------------
+
+
 def bilinear_backward_macs(forward_macs: int, *, input_grad: bool, weight_grad: bool) -> BackwardMacs:
     """Backward of any op linear in each of two operands: forward MACs once per operand needing a gradient.
 
@@ -54,43 +110,71 @@ def bilinear_backward_macs(forward_macs: int, *, input_grad: bool, weight_grad: 
     return BackwardMacs(forward_macs if input_grad else 0, forward_macs if weight_grad else 0)
 
 
-def conv_backward_macs(
-    output_shape: Shape, in_channels: int, kernel_size: Shape, groups: int = 1, *, input_grad: bool, weight_grad: bool
-) -> BackwardMacs:
-    """Conv backward: grad-input = grad-weight = forward MACs = output elements x (Cin / groups) x prod(kernel).
-
-    grad-input is the transposed conv of the output gradient with the weight; grad-weight the
-    correlation of the input with the output gradient. Each pairs every forward multiply once.
-    """
-    forward = f.conv_macs(output_shape, in_channels, kernel_size, groups)
-    return bilinear_backward_macs(forward, input_grad=input_grad, weight_grad=weight_grad)
-
-
-def conv_transpose_backward_macs(
-    input_shape: Shape, out_channels: int, kernel_size: Shape, groups: int = 1, *, input_grad: bool, weight_grad: bool
-) -> BackwardMacs:
-    """Transposed-conv backward: grad-input = grad-weight = forward MACs = input elements x (Cout / groups) x prod(kernel)."""
-    forward = f.conv_transpose_macs(input_shape, out_channels, kernel_size, groups)
-    return bilinear_backward_macs(forward, input_grad=input_grad, weight_grad=weight_grad)
+def operand_backward_macs(forward_macs: int, *operands: Shape) -> BackwardMacs:
+    """The bilinear rule on a call's operands: forward MACs once per operand needing a gradient, a
+    weight's as grad-weight, an activation's as grad-input (Q K^T: both grad-input; x W: one of each)."""
+    result = BackwardMacs()
+    for shape in operands:
+        if needs_grad(shape):
+            weight = isinstance(shape, WeightShape)
+            result += BackwardMacs(0, forward_macs) if weight else BackwardMacs(forward_macs, 0)
+    return result
 
 
-def linear_backward_macs(input_shape: Shape, out_features: int, *, input_grad: bool, weight_grad: bool) -> BackwardMacs:
-    """Linear backward: dX = dY W (rows x Cout x Cin) and dW = dY^T X (Cout x rows x Cin), each = forward MACs."""
-    forward = f.linear_macs(input_shape, out_features)
-    return bilinear_backward_macs(forward, input_grad=input_grad, weight_grad=weight_grad)
+def _per_part(forward: list, *operands: Shape) -> list[BackwardMacs]:
+    return [operand_backward_macs(part.macs, *operands) for part in forward]
 
 
-def matmul_backward_macs(a_shape: Shape, b_shape: Shape, *, a_grad: bool, b_grad: bool, b_is_weight: bool = False) -> BackwardMacs:
-    """``a @ b`` backward: dA = dC B^T and dB = A^T dC, each = forward MACs (batch x n x k x m).
+def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else default
 
-    ``a`` is an activation. ``b`` is a weight when ``b_is_weight`` (a linear layer written by hand):
-    its gradient is grad-weight; otherwise (Q K^T, A V) both gradients are grad-input.
-    """
-    forward = f.matmul_macs(a_shape, b_shape)
-    a_macs, b_macs = (forward if a_grad else 0), (forward if b_grad else 0)
-    if b_is_weight:
-        return BackwardMacs(a_macs, b_macs)
-    return BackwardMacs(a_macs + b_macs, 0)
+
+# --- registered: the bilinear ops ----------------------------------------------------------------------
+
+
+@register_backward("conv1d", "conv2d", "conv3d", "convolution")
+def conv(input: Shape, weight: Shape, *args: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs]:
+    """grad-input (the transposed conv of dY with W) and grad-weight (the correlation of X with dY):
+    each the forward's output elements x (Cin / groups) x prod(kernel)."""
+    return _per_part(calls.conv(input, weight, *args, out_shape=out_shape, **kwargs), input, weight)
+
+
+@register_backward("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+def conv_transpose(input: Shape, weight: Shape, *args: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs]:
+    """Each gradient = the forward's input elements x (Cout / groups) x prod(kernel)."""
+    return _per_part(calls.conv_transpose(input, weight, *args, out_shape=out_shape, **kwargs), input, weight)
+
+
+@register_backward("linear")
+def linear(input: Shape, weight: Shape, *args: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs]:
+    """dX = dY W (rows x Cout x Cin) and dW = dY^T X (Cout x rows x Cin): each the forward MACs."""
+    return _per_part(calls.linear(input, weight, *args, out_shape=out_shape, **kwargs), input, weight)
+
+
+@register_backward("matmul", "mm", "bmm", "mv", "dot", "inner")
+def matmul(a: Shape, b: Shape, *args: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs]:
+    """dA = dC B^T and dB = A^T dC: each the forward MACs (batch x n x k x m)."""
+    return _per_part(calls.matmul(a, b, *args, out_shape=out_shape, **kwargs), a, b)
+
+
+@register_backward("addmm", "baddbmm", "addbmm", "addmv")
+def addmm(bias: Shape, a: Shape, b: Shape, *args: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs]:
+    """As ``matmul`` for a @ b; the bias's gradient is a sum, not MACs."""
+    return _per_part(calls.addmm(bias, a, b, *args, out_shape=out_shape, **kwargs), a, b)
+
+
+@register_backward("einsum")
+def einsum(equation: str, *operands: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs] | None:
+    """Two operands: each gradient is the forward's product over every index. Three or more: no formula."""
+    listed = tuple(operands[0]) if len(operands) == 1 and not isinstance(operands[0], TensorShape) else operands
+    if len(listed) != 2:
+        return None
+    return _per_part(calls.einsum(equation, *listed, out_shape=out_shape, **kwargs), *listed)
+
+
+# --- registered: attention ------------------------------------------------------------------------------
 
 
 def sdpa_backward_macs(
@@ -107,6 +191,13 @@ def sdpa_backward_macs(
     e, ev = query_shape[-1], value_shape[-1]
     macs = scores * ev * (int(v_grad) + int(q_grad or k_grad)) + scores * e * (int(q_grad) + int(k_grad))
     return BackwardMacs(macs, 0)
+
+
+@register_backward("scaled_dot_product_attention")
+def sdpa(query: Shape, key: Shape, value: Shape, *args: Any, out_shape: Shape, **kwargs: Any) -> list[BackwardMacs]:
+    """``sdpa_backward_macs`` with what Q, K and V need."""
+    grads = {"q_grad": needs_grad(query), "k_grad": needs_grad(key), "v_grad": needs_grad(value)}
+    return [sdpa_backward_macs(query, key, value, **grads)]
 
 
 def mha_backward_macs(
@@ -148,6 +239,32 @@ def mha_core_backward_macs(tokens_q: int, tokens_kv: int, batch: int, embed_dim:
     """
     core = 2 * batch * tokens_q * tokens_kv * embed_dim
     return BackwardMacs(2 * core if qkv_grad else 0, 0)
+
+
+@register_backward("multi_head_attention_forward")
+def multi_head_attention(
+    query: Shape, key: Shape, value: Shape, embed_dim: int, num_heads: int, *args: Any, out_shape: Shape, **kwargs: Any
+) -> list[BackwardMacs]:
+    """F.multi_head_attention_forward, (L, N, E) layout: ``mha_backward_macs`` split as the forward
+    formula splits it -- the projections (linear), then the attention core (``mha_core_backward_macs``).
+
+    The in-projection is ``in_proj_weight`` (argument 5), or ``q_proj_weight`` when the projections are
+    separate; the out-projection ``out_proj_weight`` (argument 11).
+    """
+    input_grad = needs_grad(query) or needs_grad(key) or needs_grad(value)
+    if len(query) == 2:  # unbatched (L, E)
+        query, key, value = (query[0], 1, query[1]), (key[0], 1, key[1]), (value[0], 1, value[1])
+    in_proj = _arg(args, kwargs, 0, "in_proj_weight")
+    in_proj_grad = needs_grad(in_proj if in_proj is not None else kwargs.get("q_proj_weight"))
+    out_proj_grad = needs_grad(_arg(args, kwargs, 6, "out_proj_weight"))
+    tokens_q, batch, embed = query
+    total = mha_backward_macs(tokens_q, key[0], batch, embed, key[-1], value[-1],
+                              input_grad=input_grad, in_proj_grad=in_proj_grad, out_proj_grad=out_proj_grad)  # fmt: skip
+    core = mha_core_backward_macs(tokens_q, key[0], batch, embed, qkv_grad=input_grad or in_proj_grad)
+    return [BackwardMacs(total.grad_input - core.grad_input, total.grad_weight), core]
+
+
+# --- non-MAC ops -------------------------------------------------------------------------------------
 
 
 def elementwise_backward_other_ops(input_shapes: list[Shape]) -> int:

@@ -171,8 +171,7 @@ def _strategy_a(built: BuiltModel, num_classes: int) -> tuple[StrategyCost, nn.M
     count = count_training(head, features, freeze="none", name=f"{built.label} head")
     # the trainable-params and first-trainable columns speak of the whole model, frozen backbone and all
     whole = count_training(built.module, built.input_shape, freeze="backbone", num_classes=num_classes)
-    count.setup = whole.setup
-    count.params = whole.params  # memory stays the head's: the epochs need only the head and the cache
+    count.setup = whole.setup  # params and memory stay the head's: the epochs need only the head and the cache
     freeze, description = STRATEGIES["A"]
     cost = StrategyCost("A", freeze, description, count)
     batch = built.input_shape[0]

@@ -1,8 +1,9 @@
 """Backward MACs of a conv and a linear layer, written out as arithmetic and checked against autograd.
 
 Each gradient is computed here by hand (im2col + matmul), its values compared with autograd's, and its
-multiplies counted from the shapes of the matmuls actually performed: the formulas of
-effprof.formulas.backward must give that count.
+multiplies counted from the shapes of the matmuls actually performed: the registered formulas of
+effprof.formulas.backward (the ones the training counter runs, given the op's own arguments as shapes,
+marked by which operands need a gradient) must give that count.
 """
 
 import pytest
@@ -11,6 +12,8 @@ import torch.nn.functional as F
 
 import effprof  # noqa: F401
 from effprof.formulas import backward as b
+from effprof.formulas.backward import GradShape, TrainableShape
+from effprof.formulas.registry import TensorShape, WeightShape
 
 
 def _conv_grads_by_hand(x, w, dy, stride, padding, groups):
@@ -47,10 +50,14 @@ def test_conv_backward_equals_the_arithmetic_written_out(cin, cout, groups, stri
     grad_x, grad_w, mults_x, mults_w = _conv_grads_by_hand(x.detach(), w.detach(), dy, stride, 1, groups)
     torch.testing.assert_close(grad_x, x.grad, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(grad_w, w.grad, rtol=1e-4, atol=1e-4)
-    got = b.conv_backward_macs(tuple(y.shape), cin, (3, 3), groups, input_grad=True, weight_grad=True)
-    assert got == (mults_x, mults_w)
-    assert b.conv_backward_macs(tuple(y.shape), cin, (3, 3), groups, input_grad=False, weight_grad=True) == (0, mults_w)
-    assert b.conv_backward_macs(tuple(y.shape), cin, (3, 3), groups, input_grad=True, weight_grad=False) == (mults_x, 0)
+    conv2d = b.backward_formula("conv2d")  # F.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+    def got(x_shape, w_shape):
+        return conv2d(x_shape, w_shape, None, stride, 1, 1, groups, out_shape=TensorShape(y.shape))
+
+    assert got(GradShape(x.shape), TrainableShape(w.shape)) == [(mults_x, mults_w)]
+    assert got(TensorShape(x.shape), TrainableShape(w.shape)) == [(0, mults_w)]
+    assert got(GradShape(x.shape), WeightShape(w.shape)) == [(mults_x, 0)]
 
 
 def test_linear_backward_equals_the_arithmetic_written_out():
@@ -68,8 +75,10 @@ def test_linear_backward_equals_the_arithmetic_written_out():
     torch.testing.assert_close(grad_w, w.grad)
     n_rows = rows.shape[0]
     expected = (n_rows * 4 * 7, 4 * n_rows * 7)
-    assert b.linear_backward_macs(tuple(x.shape), 4, input_grad=True, weight_grad=True) == expected
-    assert b.linear_backward_macs(tuple(x.shape), 4, input_grad=False, weight_grad=False) == (0, 0)
+    linear = b.backward_formula("linear")
+    out = TensorShape(y.shape)
+    assert linear(GradShape(x.shape), TrainableShape(w.shape), None, out_shape=out) == [expected]
+    assert linear(TensorShape(x.shape), WeightShape(w.shape), None, out_shape=out) == [(0, 0)]
 
 
 def test_attention_backward_is_twice_forward_when_q_k_v_need_gradients():
@@ -82,6 +91,22 @@ def test_attention_backward_is_twice_forward_when_q_k_v_need_gradients():
 
 
 def test_matmul_backward_splits_weight_and_activation_gradients():
-    assert b.matmul_backward_macs((4, 6), (6, 3), a_grad=True, b_grad=True, b_is_weight=True) == (72, 72)
-    assert b.matmul_backward_macs((4, 6), (6, 3), a_grad=True, b_grad=True) == (144, 0)
-    assert b.matmul_backward_macs((4, 6), (6, 3), a_grad=False, b_grad=True) == (72, 0)
+    matmul, out = b.backward_formula("matmul"), TensorShape((4, 3))
+    assert matmul(GradShape((4, 6)), TrainableShape((6, 3)), out_shape=out) == [(72, 72)]
+    assert matmul(TrainableShape((4, 6)), GradShape((6, 3)), out_shape=out) == [(72, 72)]  # W @ x
+    assert matmul(GradShape((4, 6)), GradShape((6, 3)), out_shape=out) == [(144, 0)]
+    assert matmul(TensorShape((4, 6)), GradShape((6, 3)), out_shape=out) == [(72, 0)]
+    assert b.backward_formula("addmm")(TrainableShape((3,)), GradShape((4, 6)), WeightShape((6, 3)),
+                                       out_shape=out) == [(72, 0)]  # fmt: skip
+
+
+def test_every_backward_formula_pairs_a_forward_formula_and_every_mac_op_but_recurrent_has_one():
+    from effprof.formulas import OP_FORMULAS
+    from effprof.formulas.ops import RNN_OPS
+
+    assert set(b.BACKWARD_FORMULAS) <= set(OP_FORMULAS)
+    mac_ops = {"conv1d", "conv2d", "conv3d", "convolution", "conv_transpose1d", "conv_transpose2d",
+               "conv_transpose3d", "linear", "matmul", "mm", "bmm", "mv", "dot", "inner", "addmm", "baddbmm",
+               "addbmm", "addmv", "einsum", "scaled_dot_product_attention", "multi_head_attention_forward"}  # fmt: skip
+    assert set(b.BACKWARD_FORMULAS) == mac_ops
+    assert not set(RNN_OPS) & set(b.BACKWARD_FORMULAS)  # reported as unsupported by the counter
