@@ -10,7 +10,7 @@ ensure_torchvision_importable()
 from effprof.errors import EffprofError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["EffprofError", "__version__", "compare", "finetune", "profile"]
+__all__ = ["EffprofError", "__version__", "compare", "finetune", "profile", "profile_training"]
 
 
 def __getattr__(name: str):
@@ -19,8 +19,8 @@ def __getattr__(name: str):
         from effprof import api
 
         return getattr(api, name)
-    if name == "finetune":  # issue 13: the lecture's transfer-learning strategies side by side
-        from effprof.training import finetune
+    if name in ("profile_training", "finetune"):  # training cost (effprof.training builds on the API)
+        from effprof import training
 
-        return finetune
+        return getattr(training, name)
     raise AttributeError(f"module 'effprof' has no attribute {name!r}")

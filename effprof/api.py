@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from torch import nn
@@ -32,9 +32,6 @@ from effprof.models import (
 from effprof.models.spec import check_spec_length, shown
 from effprof.reports import frame
 from effprof.reports.meta import run_meta
-
-if TYPE_CHECKING:
-    from effprof.training.profile import TrainingResult
 
 ModelLike = str | nn.Module
 
@@ -333,11 +330,7 @@ def profile(
     layers: int = 10,
     counters: str | Sequence[str] | None = None,
     reconcile: bool = False,
-    train: bool = False,
-    freeze: str = "none",
-    num_classes: int | None = None,
-    optimizers: str | Sequence[str] = "sgd,adamw",
-) -> ProfileResult | TrainingResult:
+) -> ProfileResult:
     """Profile one model (spec string or nn.Module): totals, MACs by op class, per-layer rows.
 
     With ``backends`` (e.g. "eager" or ["eager", "onnxruntime"]) it also measures latency and
@@ -348,18 +341,8 @@ def profile(
     >>> effprof.profile("mobilenet_v2").summary()["macs"]   # doctest: +SKIP
     300774272
 
-    ``train=True`` (or a ``freeze`` strategy, or ``num_classes``) profiles one training step instead
-    (effprof.training.profile_training): backward MACs per layer, step time per optimizer, memory;
-    it returns a TrainingResult. ``backends`` then names one of eager or compile (None: count only).
+    One training step instead (backward MACs, step time, memory): ``effprof.profile_training``.
     """
-    if train or freeze != "none" or num_classes is not None:
-        from effprof.training.profile import profile_training  # the training layer builds on this module
-
-        if input_shape is not None:
-            raise EffprofError("train=True takes resolution and batch, not input_shape")
-        return profile_training([model], freeze=freeze, num_classes=num_classes, optimizers=optimizers,
-                                resolution=resolution, batch=batch, backends=backends, device=device,
-                                threads=threads, budget_s=budget_s, layers=layers)  # fmt: skip
     timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s, per_layer=True).resolved()
     chosen = COUNTERS if reconcile else parse_counters(counters)
     result = profile_model(

@@ -92,13 +92,6 @@ Optimizer = Annotated[
 ]  # fmt: skip
 
 
-def run_train(models, **kwargs) -> None:
-    """``--train``: handed to effprof/cli/finetune.py (imported here, after the shared options exist)."""
-    from effprof.cli.finetune import run_train as run
-
-    run(models, **kwargs)
-
-
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3  # effprof bench: a latency verdict the noise or contention does not allow
@@ -403,7 +396,9 @@ _register_hardware(app)
 from effprof.cli.bench import register as _register_bench  # noqa: E402
 
 _register_bench(app)
+# after the shared options above exist, like the other command modules; ``--train`` runs its run_train
 from effprof.cli.finetune import register as _register_finetune  # noqa: E402
+from effprof.cli.finetune import run_train  # noqa: E402
 
 _register_finetune(app)
 

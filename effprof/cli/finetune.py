@@ -47,6 +47,7 @@ def run_train(
     backend: str, device: str, threads: int | None, budget_s: float | None, layers: int, outputs: list[Path],
 ) -> None:
     """``profile --train`` / ``compare --train``: count, time, render, write; exit 1 if a part failed."""
+    # lazy, as in every command: the library (torch) loads when a command runs, not for --help
     from effprof.reports.training import plot_training
     from effprof.reports.writers import check_outputs
     from effprof.training import profile_training
@@ -88,6 +89,7 @@ def finetune(
 ) -> None:
     """Transfer learning's three strategies side by side: (A) frozen backbone + new head on pre-computed features,
     (B) later layers unfrozen, (C) everything fine-tuned -- trainable params, MACs, step time, memory, cost per epoch."""
+    # lazy, as in every command: the library (torch) loads when a command runs, not for --help
     from effprof.reports.training import plot_finetune
     from effprof.reports.writers import check_outputs
     from effprof.training import finetune as run

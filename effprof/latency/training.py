@@ -101,7 +101,7 @@ def _optimizer_tensors(opt: torch.optim.Optimizer):
 
 def _cpu_peak(step_body, alive: int) -> int:
     """Peak bytes of one step on CPU from the profiler's allocator events, plus ``alive`` at the start."""
-    from torch.profiler import ProfilerActivity, profile
+    from torch.profiler import ProfilerActivity, profile  # lazy: loaded only when a CPU peak is measured
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step_body()

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from effprof.reports.plots import _nothing_to_plot, _pyplot
 from effprof.reports.render import add_row, si
 from effprof.reports.trust import threads_line
 
@@ -134,8 +135,6 @@ def render_finetune(result: FinetuneResult) -> Group:
 
 def plot_finetune(df: pd.DataFrame, path: Path, title: str = "effprof finetune") -> Path:
     """Bars per strategy: total MACs, total time (when timed) and memory, for the run's epochs."""
-    from effprof.reports.plots import _nothing_to_plot, _pyplot
-
     if df.empty:
         raise _nothing_to_plot("no strategy was counted")
     plt = _pyplot()
@@ -161,8 +160,6 @@ def plot_finetune(df: pd.DataFrame, path: Path, title: str = "effprof finetune")
 
 def plot_training(df: pd.DataFrame, path: Path, title: str = "effprof training") -> Path:
     """Stacked bars per model and strategy: forward, backward grad-input and grad-weight MACs per image."""
-    from effprof.reports.plots import _nothing_to_plot, _pyplot
-
     ok = df[df["forward_macs"].notna()].drop_duplicates(["model", "freeze"]) if "forward_macs" in df.columns else df.iloc[0:0]
     if ok.empty:
         raise _nothing_to_plot("no model was counted (every row failed)")

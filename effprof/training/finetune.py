@@ -35,9 +35,15 @@ from effprof.api import Timing, check_specs, timing_meta
 from effprof.counters.training import TrainingCount, count_training
 from effprof.errors import EffprofError
 from effprof.latency import measure
-from effprof.latency.training import TrainingStep, check_train_backend, measure_training_step, parse_optimizers
+from effprof.latency.training import (
+    TrainingStep,
+    check_train_backend,
+    measure_training_step,
+    parse_optimizers,
+)
 from effprof.models import BuiltModel, build_model, contained, parse_batch, parse_resolution
 from effprof.models.freeze import check_num_classes, find_head, replace_head
+from effprof.reports.training import render_finetune
 
 STRATEGIES = {
     "A": ("backbone", "frozen, cached features"),
@@ -131,8 +137,6 @@ class FinetuneResult:
         return [f"strategy {s.strategy} {o}: {e}" for s in self.strategies for o, e in s.errors.items()]
 
     def __rich__(self):
-        from effprof.reports.training import render_finetune
-
         return render_finetune(self)
 
 

@@ -13,14 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from torch import nn
 
 from effprof.api import Timing, check_specs, expand_specs, timing_meta
 from effprof.counters.training import TrainingCount, count_training
 from effprof.counters.training_torch import TrainingReconciliation, count_training_torch, reconcile_training
 from effprof.errors import EffprofError
-from effprof.latency.training import TrainingStep, check_train_backend, measure_training_step, parse_optimizers
+from effprof.latency.training import (
+    TrainingStep,
+    check_train_backend,
+    measure_training_step,
+    parse_optimizers,
+)
 from effprof.models import BuiltModel, build_model, contained, parse_batch, parse_resolution
 from effprof.reports.frame import shape_str
+from effprof.reports.training import render_training
 
 MODEL_COLUMNS = (
     "model", "input_shape", "freeze", "replaced_head", "first_trainable", "params", "trainable_params",
@@ -146,8 +153,6 @@ class TrainingResult:
         return out
 
     def __rich__(self):
-        from effprof.reports.training import render_training
-
         return render_training(self)
 
 
@@ -190,7 +195,7 @@ def train_profile_model(
 
 
 def profile_training(
-    models: Sequence[Any],
+    models: Any | Sequence[Any],
     *,
     freeze: str = "none",
     num_classes: int | None = None,
@@ -205,12 +210,14 @@ def profile_training(
     check: bool = True,
     on_result: Callable[[TrainingProfile], None] | None = None,
 ) -> TrainingResult:
-    """Training cost of each model (spec or nn.Module) under one freezing strategy.
+    """Training cost of each model (spec or nn.Module; one, or a list) under one freezing strategy.
 
     ``backends``: "eager" or "compile" (one), or None/"none" to count only. A model that fails
     becomes a row with ``error``; Ctrl-C returns what finished, ``interrupted`` set.
+
+    >>> effprof.profile_training("resnet18", freeze="backbone", num_classes=3).summary()  # doctest: +SKIP
     """
-    models = expand_specs(list(models))
+    models = expand_specs([models] if isinstance(models, (str, nn.Module)) else list(models))
     check_specs(models)
     optimizer_names = parse_optimizers(optimizers)
     batch, resolution = parse_batch(batch), parse_resolution(resolution)

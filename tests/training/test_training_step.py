@@ -28,13 +28,16 @@ class Small(nn.Module):
 
 
 SHAPE = (4, 3, 32, 32)
+#: the steps here are timed to check rows and memory, not speed: one thread, so a busy 2-core runner
+#: does not burn CPU in spin-waiting thread pools
+ONE = 1
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
 def test_step_is_timed_by_the_shared_loop_and_updates_only_trainable_weights(optimizer):
     model = Small()
     frozen_before = model.features[0].weight.detach().clone()
-    step = measure_training_step(model, SHAPE, freeze="features.0", optimizer=optimizer, budget_s=0.05)
+    step = measure_training_step(model, SHAPE, freeze="features.0", optimizer=optimizer, threads=ONE, budget_s=0.05)
     m = step.measurement
     assert m.runs >= 5 and m.median_ms > 0 and m.backend == "eager"
     assert torch.equal(model.features[0].weight, frozen_before)  # frozen: never updated
@@ -45,7 +48,7 @@ def test_step_is_timed_by_the_shared_loop_and_updates_only_trainable_weights(opt
 def test_measured_cpu_peak_is_close_to_the_analytic_memory():
     count = count_training(Small(), SHAPE)
     for optimizer in ("sgd", "adamw"):
-        step = measure_training_step(Small(), SHAPE, optimizer=optimizer, budget_s=0.05)
+        step = measure_training_step(Small(), SHAPE, optimizer=optimizer, threads=ONE, budget_s=0.05)
         analytic = count.memory_bytes(optimizer)["total_bytes"]
         assert step.peak_bytes is not None and "profiler" in step.peak_method
         parts = count.memory_bytes(optimizer)
@@ -57,16 +60,16 @@ def test_measured_cpu_peak_is_close_to_the_analytic_memory():
 
 def test_nothing_to_train_is_a_clear_error():
     with pytest.raises(effprof.EffprofError, match="nothing to train"):
-        measure_training_step(Small(), SHAPE, freeze="features,fc", budget_s=0.05)
+        measure_training_step(Small(), SHAPE, freeze="features,fc", threads=ONE, budget_s=0.05)
 
 
-def test_profile_train_api_returns_rows_with_backward_columns():
-    result = effprof.profile("resnet18", train=True, backends=None, batch=2)
+def test_profile_training_api_returns_rows_with_backward_columns():
+    result = effprof.profile_training("resnet18", backends=None, batch=2)
     row = result.summary()
     assert row["backward_macs"] == row["grad_input_macs"] + row["grad_weight_macs"]
     assert row["training_macs_per_image"] == (row["forward_macs"] + row["backward_macs"]) / 2
     assert row["macs_torch_training"] == row["training_macs"]
-    frozen = effprof.profile("resnet18", freeze="backbone", num_classes=3, backends=None).summary()
+    frozen = effprof.profile_training("resnet18", freeze="backbone", num_classes=3, backends=None).summary()
     assert frozen["backward_macs"] == frozen["grad_weight_macs"] == 512 * 3
     assert frozen["replaced_head"].startswith("fc:")
 
@@ -114,7 +117,7 @@ def test_finetune_counts_strategies_a_b_c(tmp_path):
 def test_cli_finetune_timed_on_a_small_input(tmp_path):
     paths = [tmp_path / f"f.{s}" for s in ("csv", "json", "md", "html", "png")]
     result = runner.invoke(app, ["finetune", "mobilenet_v2", "--num-classes", "3", "--dataset-size", "64",
-                                 "--epochs", "2", "-r", "64", "-b", "2", "--budget-s", "0.05",
+                                 "--epochs", "2", "-r", "32", "-b", "2", "--budget-s", "0.05", "--threads", "1",
                                  *[a for p in paths for a in ("-o", str(p))]])  # fmt: skip
     assert result.exit_code == 0, result.output
     df = pd.read_csv(paths[0])
