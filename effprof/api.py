@@ -190,12 +190,14 @@ class Timing:
         """
         from effprof.latency import parse_backends
         from effprof.latency.devices import check_device, check_threads
+        from effprof.latency.registry import check_backends_on
         from effprof.latency.runner import check_budget
 
         if backends is None or backends == "" or backends == "none" or list(backends) == ["none"]:
             return cls((), **kwargs)
         timing = cls(tuple(parse_backends(backends)), **kwargs)
         check_device(timing.device)  # a CUDA request on a CPU machine fails before any work
+        check_backends_on(timing.backends, timing.device)  # e.g. onnxruntime without its CUDA provider
         check_threads(timing.threads)
         if timing.budget_s is not None:
             check_budget(timing.budget_s)

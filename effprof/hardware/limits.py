@@ -315,7 +315,9 @@ def measure_limits(
     options = {"device": device, "threads": threads, "budget_s": budget_s, "min_runs": min_runs}
     ceilings = [measure_gemm(d, n=gemm_n, **options) for d in dtypes]
     ceilings += [measure_bandwidth(k, working_set_bytes=working_set_bytes, **options) for k in ("copy", "triad")]
-    if cache_ceiling:
+    # On a GPU one copy kernel of a cache-sized working set takes about a launch (~5 us): the rate
+    # would be the launch overhead's, below DRAM bandwidth, so the in-cache roof is CPU-only.
+    if cache_ceiling and not device.startswith("cuda"):
         small = min(CACHE_WORKING_SET_BYTES, working_set_bytes or CACHE_WORKING_SET_BYTES)
         ceilings.append(measure_bandwidth("copy", working_set_bytes=small, name="cache_copy", **options))
     return DeviceLimits(

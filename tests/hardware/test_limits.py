@@ -124,6 +124,8 @@ def test_cuda_limits_cover_every_tensor_core_dtype():
     assert lim.dtypes == ["fp32", "tf32", "fp16", "bf16"]
     assert all(_positive(lim.peak_gmacs_per_s(d)) for d in lim.dtypes)
     assert _positive(lim.bandwidth_gb_per_s) and lim.machine["gpu"]
+    # one launch costs more than copying an L2-sized set: no in-cache roof on a GPU
+    assert [c.name for c in lim.ceilings if c.kind == "memory"] == ["copy", "triad"]
     assert torch.backends.cuda.matmul.allow_tf32 == tf32_before  # switched on for the tf32 GEMM only
 
 
