@@ -55,6 +55,8 @@ class ModelProfile:
     #: the other counters' stock answers (fvcore, torch), and any that failed
     counts: dict[str, CountResult] = field(default_factory=dict)
     counter_errors: dict[str, str] = field(default_factory=dict)
+    #: counters left out on purpose (not failures): name -> one line saying why, for the table footer
+    counter_skipped: dict[str, str] = field(default_factory=dict)
 
     def reconcile(self, *, completed: bool = False):
         """Where the counters disagree per layer and why (effprof.counters.reconcile).
@@ -127,8 +129,8 @@ class CompareResult:
 
 
 COUNTERS = ("analytic", "fvcore", "torch")
-#: fvcore and FlopCounterMode run the model for real on the CPU, so their cost grows with the
-#: model's MACs; by default they run only up to this size (well under a few seconds each here).
+#: fvcore runs the model for real on the CPU, so by default it runs only up to this size
+#: (effprof.counters.fvcore.FVCORE_AUTO_MAX_GMACS); FlopCounterMode counts on meta at any size
 AUTO_COUNTERS_MAX_GMACS = 5.0
 
 
@@ -144,18 +146,20 @@ def parse_counters(spec: str | Sequence[str] | None) -> tuple[str, ...] | None:
 
 
 def _extra_counts(p: ModelProfile, counters: tuple[str, ...] | None, *, completed: bool = False) -> None:
-    """Run fvcore / FlopCounterMode on the same model, on CPU tensors as their users do."""
-    from effprof.counters.fvcore import count_fvcore
+    """Run fvcore (on CPU tensors, as its users do) and FlopCounterMode (on meta; CPU where meta fails)."""
+    from effprof.counters.fvcore import count_fvcore, fvcore_skip_reason
     from effprof.counters.torch_mode import count_torch
 
     if p.built is None or p.count is None:
         return
     if counters is None:
-        if p.count.macs > AUTO_COUNTERS_MAX_GMACS * 1e9:
-            return
         counters = COUNTERS
+        skipped = fvcore_skip_reason(p.count.macs)
+        if skipped:
+            p.counter_skipped["fvcore"] = skipped
+            counters = tuple(c for c in COUNTERS if c != "fvcore")
     runs = {"fvcore": lambda m, c: count_fvcore(m, p.input_shape, completed=c),
-            "torch": lambda m, c: count_torch(m, p.input_shape, completed=c, device="cpu")}  # fmt: skip
+            "torch": lambda m, c: count_torch(m, p.input_shape, completed=c, device="auto")}  # fmt: skip
     for name in counters:
         if name not in runs:
             continue

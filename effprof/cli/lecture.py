@@ -40,7 +40,7 @@ def formulas(
     """Check each lecture formula against counts on real modules and models; exit 1 if any check fails."""
     import pandas as pd
 
-    from effprof.formulas.checks import resolve_checks, run_checks
+    from effprof.lecture.checks import resolve_checks, run_checks
     from effprof.lecture.render import render_checks
     from effprof.reports.meta import run_meta
     from effprof.reports.writers import TABLE_SUFFIXES, check_outputs

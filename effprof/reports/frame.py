@@ -59,26 +59,10 @@ def model_rows(p: ModelProfile) -> list[dict[str, Any]]:
 
 
 def layer_latency_ms(p: ModelProfile) -> dict[tuple[str, str], float]:
-    """Measured exclusive time per (module, op class) row.
-
-    A module's time is split among its op-class rows in proportion to the bytes each moves (most
-    modules have one row; an attention module has its matmuls and softmax in one forward).
-    """
+    """Measured exclusive time per (module, op class) row (``LayerTimes.row_ms``: split by bytes moved)."""
     if p.layer_times is None or p.count is None:
         return {}
-    by_module: dict[str, list] = {}
-    for layer in p.count.layers:
-        by_module.setdefault(layer.layer, []).append(layer)
-    shares: dict[tuple[str, str], float] = {}
-    for path, ms in p.layer_times.exclusive_ms.items():
-        rows = by_module.get(path)
-        if not rows:
-            continue
-        total_bytes = sum(r.bytes for r in rows)
-        for r in rows:
-            share = r.bytes / total_bytes if total_bytes else 1 / len(rows)
-            shares[(path, r.op_class)] = ms * share
-    return shares
+    return p.layer_times.row_ms(p.count.layers)
 
 
 def layer_rows(p: ModelProfile) -> list[dict[str, Any]]:
