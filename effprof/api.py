@@ -260,7 +260,7 @@ def check_onnx_shape(path: str, shape: tuple[int, ...] | None, *, batch: int | N
     clash = [(d, w) for d, w in zip(declared, wanted, strict=True) if d is not None and w is not None and d != w]
     if clash:
         fixed = "x".join("?" if d is None else str(d) for d in declared)
-        asked = "x".join("?" if w is None else str(w) for w in wanted)
+        asked = "x".join(str(w if w is not None else d if d is not None else "?") for d, w in zip(declared, wanted, strict=True))
         raise EffprofError(f"{shown(path)} has a fixed input shape {fixed}; the requested {asked} does not match "
                            "it: drop -r/-b (or give its own size), or export the model with dynamic axes")  # fmt: skip
 
