@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from effprof.hardware.roofline import Roofline
 
 
+def predictors_of(result) -> tuple[str, ...]:
+    """The predictors a prediction result holds, in its own order (read from the data, so the reports need
+    not import effprof.hardware)."""
+    return tuple(dict.fromkeys(p for m in result.models for p in m.predicted_ms))
+
+
 def render_limits(limits: DeviceLimits) -> Group:
     """The measured ceilings (median rate, spread, size) and the ridge point per dtype."""
     table = Table(title=f"effprof hw: {escape(str(limits.machine.get('gpu') or limits.machine.get('cpu', limits.device)))}",
@@ -136,8 +142,7 @@ def render_predict_report(report: PredictReport, *, width: int | None = None, wi
 
 def render_predictions(result: PredictionResult, *, width: int | None = None, wide: bool = False) -> Group:
     """Measured latency beside each predictor's figure and error, per model; the MAPE of each predictor."""
-    from effprof.hardware.predict import PREDICTORS
-
+    PREDICTORS = predictors_of(result)
     labels = {"macs": "MACs only", "roofline": "roofline", "calibrated": "calibrated"}
     fitted = fit_table(f"effprof predict: eager latency on {escape(result.limits.device)} ({result.limits.threads} threads)",
                        _prediction_columns(PREDICTORS, labels), result.models, width=width, wide=wide,

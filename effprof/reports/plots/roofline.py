@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from effprof.reports.fmt import pct as _pct
+from effprof.reports.roofline import predictors_of
 from effprof.reports.plots.style import log_axes, pyplot, save
 
 if TYPE_CHECKING:
@@ -86,8 +87,7 @@ def plot_roofline(rl: Roofline, path: Path) -> Path:
 
 def plot_predictions(result: PredictionResult, path: Path) -> Path:
     """Predicted vs measured latency per model (log-log), one marker per predictor, with the y = x line."""
-    from effprof.hardware.predict import PREDICTORS
-
+    PREDICTORS = predictors_of(result)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), dpi=130)
     rows = [m for m in result.models if m.measured_ms and not m.error]
