@@ -54,7 +54,8 @@ def main() -> None:
         median = statistics.median(values)
         goal = ("met" if median < 0.5 else "missed") if name.startswith("effprof") else ""
         table.add_row(name, f"{median:.3f}", f"{min(values):.3f}", f"{max(values):.3f}", f"{median / torch_s:.2f}", goal)
-    Console().print(table)
+    console = Console()
+    console.print(table, width=max(console.width, 110))  # never cut a figure short on a narrow or piped console
 
 
 if __name__ == "__main__":
