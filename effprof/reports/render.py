@@ -67,11 +67,14 @@ def render_compare(result: CompareResult, *, width: int | None = None, wide: boo
     notes = Text(
         "MACs = multiply-accumulates of conv/linear/matmul/attention; FLOPs = 2 x MACs; "
         "other ops = norms, activations, pooling, elementwise. Ratios are to the first model."
-        + (f" GMACs {'/'.join(shown_extra)}: {whose} (fvcore's 'flop' = 1 MAC; FlopCounterMode / 2), "
-           "on CPU; `effprof profile MODEL --reconcile` explains every difference." if shown_extra else ""),
+        + (f" GMACs {'/'.join(shown_extra)}: {whose} (fvcore's 'flop' = 1 MAC, on CPU; "
+           "FlopCounterMode / 2, on the meta device); `effprof profile MODEL --reconcile` explains "
+           "every difference." if shown_extra else ""),
         style="dim",
     )  # fmt: skip
     parts: list[Any] = [fitted.table, *error_lines([(p.model, p.error) for p in result.profiles if p.error]), notes]
+    # a cross-check left out is said, never left to look like a zero or a failure
+    parts += [Text(f"{p.model}: {why}", style="yellow") for p in counted for why in p.counter_skipped.values()]
     parts += [n for n in [hidden_note(fitted.hidden, width)] if n]
     parts += _gap_table(result, width=width, wide=wide)
     if result.interrupted:
