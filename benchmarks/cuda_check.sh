@@ -13,7 +13,7 @@ set -u
 OUTDIR=${1:-reports/cuda}
 mkdir -p "$OUTDIR"
 DEVICE=${CUDA_CHECK_DEVICE:-cuda}
-STEPS=${CUDA_CHECK_STEPS:-"env hw eager1 eager64 ortcuda profile agree tests compile64 compile1 predict"}
+STEPS=${CUDA_CHECK_STEPS:-"env hw eager1 eager64 ortcuda profile roofline agree tests compile64 compile1 train predict"}
 PY=${PYTHON:-python3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -64,9 +64,11 @@ step eager64 120 effprof compare $MODELS --device "$DEVICE" --backend eager -b 6
 # ONNX Runtime on CUDA needs onnxruntime-gpu; without it this must be a one-line error, exit 2
 step ortcuda 120 effprof compare mobilenet_v2 resnet50 --device "$DEVICE" --backend onnxruntime -b 64
 step profile 180 effprof profile resnet50 --device "$DEVICE" --layers 12 -o "$OUTDIR/profile_resnet50.json"
+step roofline 180 effprof profile resnet50 --device "$DEVICE" -b 64 --roofline --layers 8 -o "$OUTDIR/roofline_resnet50_b64.json"
 step agree 180 $PY benchmarks/timing_quality.py --device "$DEVICE" --models resnet50 --batch 64 --repeats 5 --budget-s 1.0 --output "$OUTDIR/timing_quality.csv"
-step tests 240 $PY -m pytest -p no:cacheprovider -p no:warnings tests -k "cuda or gpu or backends or limits"
+step tests 240 $PY -m pytest -p no:cacheprovider -p no:warnings tests -k "cuda or gpu or backends or limits or training"
 step compile64 180 effprof compare $MODELS --device "$DEVICE" --backend eager,compile -b 64 -o "$OUTDIR/compile_b64.json"
 step compile1 150 effprof compare $MODELS --device "$DEVICE" --backend eager,compile -b 1 -o "$OUTDIR/compile_b1.json"
+step train 240 effprof finetune resnet50 --num-classes 3 --dataset-size 1000 --epochs 10 --device "$DEVICE" -o "$OUTDIR/finetune_resnet50.json"
 step predict 120 effprof predict --quick --device "$DEVICE" -o "$OUTDIR/predict.csv"
 cat "$OUTDIR/summary.txt"

@@ -1,7 +1,9 @@
 """Training commands: ``finetune`` (the lecture's strategies A, B, C side by side) and what
-``profile --train`` / ``compare --train`` run. Thin: parse, call effprof.training, render, write.
+``profile --train`` / ``compare --train`` run (``run_train``, and the options those commands attach).
+Thin: parse, call effprof.training, show, write.
 
-``register(app)`` adds ``finetune`` to effprof's Typer app; it is idempotent.
+Imports of the library happen inside the commands, for startup speed: ``effprof --help`` must not
+import torch or pandas (effprof.training imports torch).
 """
 
 from __future__ import annotations
@@ -11,57 +13,60 @@ from typing import Annotated, Any
 
 import typer
 
-from effprof.cli import (
-    EXIT_EPILOG,
+from effprof.cli.common import (
     Batch,
     BudgetS,
     Device,
-    Optimizer,
-    Outputs,
     Resolution,
     Threads,
-    _nothing,
-    err,
+    Wide,
+    check,
     failed_exit,
-    handle_errors,
     interrupt_exit,
-    out,
-    wrote,
-)  # fmt: skip
+    outputs_option,
+    show,
+    status,
+    write,
+)
+from effprof.results import Result
 
-PLOT_SUFFIXES = (".png", ".svg")
+# the options of profile/compare --train (effprof/cli/data.py attaches them)
+Train = Annotated[
+    bool, typer.Option("--train", help="Cost of one training step: backward MACs per layer, step time, memory.")
+]
+Freeze = Annotated[
+    str,
+    typer.Option("--freeze", help="With --train: none, backbone (train the head only), later (the last quarter of "
+                 "the backbone and the head), or globs over module names to freeze, e.g. 'features.0*,features.1*'."),
+]  # fmt: skip
+NumClasses = Annotated[
+    int | None,
+    typer.Option("--num-classes", help="With --train: replace the classifier head (fc, classifier, head or heads) "
+                 "with one of N classes."),
+]  # fmt: skip
+Optimizer = Annotated[
+    str, typer.Option("--optimizer", help="With --train: optimizers to time the step with, comma-separated: "
+                      "sgd (momentum 0.9), adamw.")
+]  # fmt: skip
 
-def _write(outputs: list[Path], df, meta: dict[str, Any], plot, extra: dict[str, Any] | None = None) -> None:
-    from effprof.reports.writers import write_output, write_plot
 
-    for path in outputs:
-        if path.suffix.lower() in PLOT_SUFFIXES:
-            write_plot(path, lambda tmp: plot(df, tmp))
-        else:
-            write_output(path, df, meta, kind="train", extra=extra)
-        wrote(path)
+def wants_train(train: bool, freeze: str, num_classes: int | None) -> bool:
+    """``--train``, or a training-only option given alone (``--freeze``, ``--num-classes``)."""
+    return train or freeze != "none" or num_classes is not None
 
 
-def run_train(
-    models: list[str], *, freeze: str, num_classes: int | None, optimizer: str, resolution: Any, batch: Any,
-    backend: str, device: str, threads: int | None, budget_s: float | None, layers: int, outputs: list[Path],
-) -> None:
-    """``profile --train`` / ``compare --train``: count, time, render, write; exit 1 if a part failed."""
-    # lazy, as in every command: the library (torch) loads when a command runs, not for --help
-    from effprof.reports.training import plot_training
-    from effprof.reports.writers import check_outputs
-    from effprof.training import profile_training
+def run_train(models: list[str], *, freeze: str, num_classes: int | None, optimizer: str, outputs: list[Path] | None,
+              wide: bool = False, layers: int = 0, **timing: Any) -> None:  # fmt: skip
+    """``profile --train`` / ``compare --train``: count, time, show, write; exit 1 if a part failed.
+    ``timing``: resolution, batch, backend, device, threads, budget_s, as the command got them."""
+    from effprof.training import TrainingResult, profile_training
 
-    check_outputs(outputs)
-    with err.status("profiling a training step", spinner="dots") if err.is_terminal else _nothing():
-        result = profile_training(
-            models, freeze=freeze, num_classes=num_classes, optimizers=optimizer, resolution=resolution, batch=batch,
-            backends=backend, device=device, threads=threads, budget_s=budget_s, layers=layers,
-        )  # fmt: skip
-    out.print(result)
-    tables = [p for p in outputs if p.suffix.lower() not in PLOT_SUFFIXES]
-    _write(tables, result.to_pandas(), result.meta, plot_training, {"layers": result.layers_frame().to_dict("records")})
-    _write([p for p in outputs if p not in tables], result.to_pandas(), result.meta, plot_training)
+    paths = check(outputs, TrainingResult)
+    with status("profiling a training step"):
+        result = profile_training(models, freeze=freeze, num_classes=num_classes, optimizers=optimizer,
+                                  backends=timing.pop("backend"), layers=layers, **timing)  # fmt: skip
+    show(result, wide=wide)
+    write(paths, result)
     if result.interrupted:
         raise interrupt_exit(f"kept {len(result.profiles)} models")
     failures = result.failures()
@@ -70,7 +75,13 @@ def run_train(
                           f"{'; '.join(failures)}")  # fmt: skip
 
 
-@handle_errors
+class _FinetuneOutputs(Result):
+    """What ``-o`` of ``finetune`` accepts: FinetuneResult's suffixes (tables and its one figure), declared
+    here so ``effprof --help`` need not import effprof.training (torch). ``check`` uses the real type."""
+
+    figures = ("finetune",)
+
+
 def finetune(
     model: Annotated[str, typer.Argument(help="Model spec: NAME, tv:NAME, timm:NAME, pkg.module:factory, NAME(k=v).")],
     num_classes: Annotated[int, typer.Option("--num-classes", help="Classes of the new head.")],
@@ -85,27 +96,22 @@ def finetune(
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: BudgetS = None,
-    output: Outputs = None,
+    wide: Wide = False,
+    output: outputs_option(_FinetuneOutputs) = None,
 ) -> None:
     """Transfer learning's three strategies side by side: (A) frozen backbone + new head on pre-computed features,
     (B) later layers unfrozen, (C) everything fine-tuned -- trainable params, MACs, step time, memory, cost per epoch."""
-    # lazy, as in every command: the library (torch) loads when a command runs, not for --help
-    from effprof.reports.training import plot_finetune
-    from effprof.reports.writers import check_outputs
+    from effprof.training import FinetuneResult
     from effprof.training import finetune as run
 
-    outputs = list(output or [])
-    check_outputs(outputs)
-    try:
-        with err.status("fine-tuning strategies A, B, C", spinner="dots") if err.is_terminal else _nothing():
-            result = run(
-                model, num_classes=num_classes, dataset_size=dataset_size, epochs=epochs, resolution=resolution,
-                batch=batch, backend=backend, optimizers=optimizer, device=device, threads=threads, budget_s=budget_s,
-            )  # fmt: skip
-    except KeyboardInterrupt:
-        raise interrupt_exit() from None
-    out.print(result)
-    _write(outputs, result.to_pandas(), result.meta, plot_finetune)
+    outputs = check(output, FinetuneResult)
+    with status("fine-tuning strategies A, B, C"):
+        result = run(
+            model, num_classes=num_classes, dataset_size=dataset_size, epochs=epochs, resolution=resolution,
+            batch=batch, backend=backend, optimizers=optimizer, device=device, threads=threads, budget_s=budget_s,
+        )  # fmt: skip
+    show(result, wide=wide)
+    write(outputs, result)
     failures = result.failures()
     if failures:
         raise failed_exit(f"{len(failures)} of the strategies' measurements failed: {'; '.join(failures)}")
@@ -116,11 +122,3 @@ COMMANDS = (
      "effprof finetune mobilenet_v2 --num-classes 10 --backend none  •  "
      "effprof finetune vit_b_16 --num-classes 3 --optimizer sgd,adamw -o reports/ft.csv -o reports/ft.png"),
 )  # fmt: skip
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``finetune`` to ``app``; a command already registered under its name is left alone."""
-    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
-    for name, command, epilog in COMMANDS:
-        if name not in present:
-            app.command(name, epilog=f"{epilog}\n\n{EXIT_EPILOG}")(command)

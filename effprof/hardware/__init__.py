@@ -53,7 +53,7 @@ def roofline(result: ModelProfile | ProfileResult, limits: DeviceLimits, dtype: 
         p.model, p.count.layers, peak_gmacs_per_s=limits.peak_gmacs_per_s(dtype),
         bandwidth_gb_per_s=limits.bandwidth_gb_per_s, measured_ms=measured,
         latency_ms=timing.median_ms if timing is not None else None, device=limits.device, threads=limits.threads,
-        dtype=dtype, cache_gb_per_s=limits.cache_gb_per_s,
+        dtype=dtype, cache_gb_per_s=limits.cache_gb_per_s, peak_by_op_class=limits.tf32_peaks(dtype),
     )  # fmt: skip
     if timing is not None and (timing.device != limits.device or timing.threads != limits.threads):
         rl.notes.append(f"latency was measured on {timing.device} with {timing.threads} threads, the roofs on "

@@ -16,7 +16,7 @@ own time:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +41,15 @@ QUICK_MODELS = (
 DEFAULT_MODEL_BUDGET_S = 0.5
 
 
-def roofline_sum_ms(count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_per_s: float) -> float:
-    """Plain roofline: the sum of every layer's max(MACs / peak, bytes / bandwidth), in ms."""
-    return sum(roofline_time_ms(r.macs, r.bytes, peak_gmacs_per_s, bandwidth_gb_per_s) for r in count.layers)
+def roofline_sum_ms(
+    count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_per_s: float,
+    peak_by_op_class: Mapping[str, float] | None = None,
+) -> float:  # fmt: skip
+    """Plain roofline: the sum of every layer's max(MACs / peak, bytes / bandwidth), in ms (a layer's
+    peak is ``peak_by_op_class[its op class]`` where given: TF32 convolutions on CUDA)."""
+    peaks = peak_by_op_class or {}
+    return sum(roofline_time_ms(r.macs, r.bytes, peaks.get(r.op_class, peak_gmacs_per_s), bandwidth_gb_per_s)
+               for r in count.layers)  # fmt: skip
 
 
 def calibrated_ms(
@@ -238,7 +244,7 @@ def predict_models(
                 measured_iqr_ms=m.iqr_ms, round_ms=list(m.slice_ms), is_reference=spec == reference,
                 warnings=m.warnings,
                 predicted_ms={"macs": macs_only_ms(count.macs, ref_count.macs, ref_ms),
-                              "roofline": roofline_sum_ms(count, peak, bandwidth),
+                              "roofline": roofline_sum_ms(count, peak, bandwidth, limits.tf32_peaks(dtype)),
                               "calibrated": calibrated_ms(count, peak, bandwidth, calibration.references,
                                                             calibration.composition)},
             )  # fmt: skip

@@ -1,22 +1,23 @@
-"""Rich tables and the bar plot of training cost (``profile --train``, ``compare --train``, ``finetune``).
+"""Rich tables of training cost (``profile --train``, ``compare --train``, ``finetune``), fitted to the
+terminal like every effprof table (effprof.reports.table: the least important columns go first on a
+narrow terminal; numbers are never cut).
 
 Rounding happens here only. Every doubt is printed under the table: a contended or noisy step
-time, a FlopCounterMode difference no reason explains, a step or check that failed.
+time, a FlopCounterMode difference no reason explains, a step or check that failed. The result types
+(effprof.training) register these functions as their renderers; this module imports no training code.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Group
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
-from effprof.reports.plots import _nothing_to_plot, _pyplot
-from effprof.reports.render import add_row, si
+from effprof.reports.fmt import fixed, ms, si
+from effprof.reports.render import error_lines
+from effprof.reports.table import Column, fit_table, hidden_note
 from effprof.reports.trust import threads_line
 
 if TYPE_CHECKING:
@@ -24,41 +25,54 @@ if TYPE_CHECKING:
     from effprof.training.profile import TrainingResult
 
 
-def _ms(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{value:,.1f}"
+def _mib(value: Any) -> str:
+    return fixed(value, 2**20, 1)
 
 
-def _mib(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{value / 2**20:,.1f}"
+def _doubt(row: dict[str, Any]) -> str:
+    return f"contended {row['others_cores']:.1f} cores" if row.get("contended") else ""
 
 
 def _doubts(label: str, measurement) -> list[Text]:
     return [Text(f"{label}: {w}", style="yellow") for w in measurement.warnings]
 
 
-def render_training(result: TrainingResult) -> Group:
+def _torch_cell(p) -> str:
+    return "" if p.check is None else f"{si(p.check.torch_macs)} ({p.check.relative_difference:+.1%})"
+
+
+#: the columns of a measured step, left out when nothing was timed (--backend none)
+UNTIMED_OUT = ("step ms", "doubt", "once s", "s/epoch", "total s", "mem measured MiB")
+
+#: (TrainingProfile, row) pairs: the profile carries the counts, the row the optimizer's step
+TRAINING_COLUMNS = (
+    Column("model", lambda pr: pr[0].model, "left", text=True),
+    Column("freeze", lambda pr: pr[0].freeze, "left", drop=4, text=True),
+    Column("trainable", lambda pr: si(pr[0].count.trainable_params)),
+    Column("fwd MACs", lambda pr: si(pr[0].count.forward_macs)),
+    Column("bwd grad-input", lambda pr: si(pr[0].count.grad_input_macs), drop=5),
+    Column("bwd grad-weight", lambda pr: si(pr[0].count.grad_weight_macs), drop=5),
+    Column("bwd/fwd", lambda pr: f"{pr[0].count.backward_macs / pr[0].count.forward_macs:.2f}x"
+           if pr[0].count.forward_macs else ""),
+    Column("train MACs/img", lambda pr: si(pr[0].count.training_macs_per_image), drop=3),
+    Column("torch fwd+bwd", lambda pr: _torch_cell(pr[0]), drop=7),
+    Column("optimizer", lambda pr: str(pr[1].get("optimizer") or ""), "left", drop=1),
+    Column("step ms", lambda pr: ms(pr[1].get("step_ms"))),
+    Column("doubt", lambda pr: _doubt(pr[1]), "left", drop=6),
+    Column("mem analytic MiB", lambda pr: _mib(pr[1].get("memory_analytic_bytes")), drop=2),
+    Column("mem measured MiB", lambda pr: _mib(pr[1].get("peak_bytes_measured")), drop=4),
+)  # fmt: skip
+
+
+def render_training(result: TrainingResult, *, width: int | None = None, wide: bool = False) -> Group:
     """One row per (model, optimizer): trainable params, forward and backward MACs, step time, memory."""
-    table = Table(title="effprof training cost (MACs per step; memory in MiB)", title_justify="left")
-    cols = ("model", "freeze", "trainable", "fwd MACs", "bwd grad-input", "bwd grad-weight", "bwd/fwd",
-            "train MACs/img", "torch fwd+bwd", "optimizer", "step ms", "doubt", "mem analytic", "mem measured")  # fmt: skip
-    for c in cols:
-        table.add_column(c, justify="left" if c in ("model", "freeze", "optimizer", "doubt") else "right")
-    notes: list[Text] = []
+    rows = [(p, row) for p in result.profiles for row in p.model_rows()]
+    timed = any(p.steps or p.step_errors for p in result.profiles)
+    columns = [c for c in TRAINING_COLUMNS if timed or c.header not in UNTIMED_OUT]
+    fitted = fit_table("effprof training cost (MACs per step; memory in MiB)", columns, rows,
+                       width=width, wide=wide, failed=lambda pr: pr[0].count is None)  # fmt: skip
+    notes: list[Text] = [*error_lines([(p.model, p.error) for p in result.profiles if p.error])]
     for p in result.profiles:
-        for row in p.model_rows():
-            if p.count is None:
-                add_row(table, p.model, p.freeze, *[""] * 11, Text(f"error: {p.error}", style="red"))
-                continue
-            c = p.count
-            torch_cell = ""
-            if p.check is not None:
-                torch_cell = f"{si(p.check.torch_macs)} ({p.check.relative_difference:+.1%})"
-            doubt = f"contended {row['others_cores']:.1f} cores" if row.get("contended") else ""
-            add_row(table, p.model, p.freeze, si(c.trainable_params), si(c.forward_macs), si(c.grad_input_macs),
-                    si(c.grad_weight_macs), f"{c.backward_macs / c.forward_macs:.2f}x" if c.forward_macs else "",
-                    si(c.training_macs_per_image), torch_cell, str(row.get("optimizer") or ""),
-                    _ms(row.get("step_ms")), doubt, _mib(row.get("memory_analytic_bytes")),
-                    _mib(row.get("peak_bytes_measured")))  # fmt: skip
         c = p.count
         if c is not None:
             notes.append(Text(f"{p.model}: {c.setup.describe()}", style="dim"))
@@ -76,45 +90,62 @@ def render_training(result: TrainingResult) -> Group:
             notes += _doubts(f"{p.model} ({s.optimizer})", s.measurement)
             if s.peak_method:
                 notes.append(Text(f"{p.model} ({s.optimizer}): measured peak from {s.peak_method}", style="dim"))
-        for what, message in [*p.step_errors.items(), *((("check", p.check_error),) if p.check_error else ())]:
-            notes.append(Text(f"{p.model} {what}: {message}", style="red"))
-    parts: list = [table, *notes]
-    line = threads_line(result.meta)
-    if line is not None:
-        parts.append(line)
+        notes += error_lines([(f"{p.model} {what}", message) for what, message in
+                              [*p.step_errors.items(), *((("check", p.check_error),) if p.check_error else ())]])  # fmt: skip
+    parts: list[Any] = [fitted.table, *notes]
+    parts += [n for n in (threads_line(result.meta), hidden_note(fitted.hidden, width)) if n is not None]
     if len(result.profiles) == 1 and result.profiles[0].count is not None and result.top_layers:
-        parts.append(_top_layers(result.profiles[0], result.top_layers))
+        parts += _top_layers(result.profiles[0], result.top_layers, width=width, wide=wide)
+    if result.interrupted:
+        parts.append(Text("interrupted: only the models above finished", style="yellow"))
     return Group(*parts)
 
 
-def _top_layers(p, top: int) -> Table:
-    c = p.count
-    rows = sorted(c.layers, key=lambda r: -(r.forward_macs + r.backward_macs))[:top]
-    table = Table(title=f"top {len(rows)} layers by forward + backward MACs", title_justify="left")
-    for col in ("layer", "type", "op class", "trainable", "fwd MACs", "grad-input", "grad-weight", "saved MiB"):
-        table.add_column(col, justify="left" if col in ("layer", "type", "op class") else "right")
-    for r in rows:
-        add_row(table, r.layer or "(root)", r.type, r.op_class, si(r.trainable_params), si(r.forward_macs),
-                si(r.grad_input_macs), si(r.grad_weight_macs), _mib(r.saved_bytes))  # fmt: skip
-    return table
+LAYER_COLUMNS = (
+    Column("layer", lambda r: r.layer or "(root)", "left", text=True),
+    Column("type", lambda r: r.type, "left", drop=3, text=True),
+    Column("op class", lambda r: r.op_class, "left", drop=4),
+    Column("trainable", lambda r: si(r.trainable_params), drop=2),
+    Column("fwd MACs", lambda r: si(r.forward_macs)),
+    Column("grad-input", lambda r: si(r.grad_input_macs)),
+    Column("grad-weight", lambda r: si(r.grad_weight_macs)),
+    Column("saved MiB", lambda r: _mib(r.saved_bytes), drop=1),
+)
 
 
-def render_finetune(result: FinetuneResult) -> Group:
+def _top_layers(p, top: int, *, width: int | None, wide: bool) -> list[Any]:
+    rows = sorted(p.count.layers, key=lambda r: -(r.forward_macs + r.backward_macs))[:top]
+    fitted = fit_table(f"top {len(rows)} layers by forward + backward MACs", LAYER_COLUMNS, rows, width=width,
+                       wide=wide)  # fmt: skip
+    return [fitted.table, *[n for n in [hidden_note(fitted.hidden, width)] if n]]
+
+
+FINETUNE_COLUMNS = (
+    Column("strategy", lambda r: f"{r['strategy']}: {r['description']}", "left", text=True),
+    Column("trainable", lambda r: si(r["trainable_params"])),
+    Column("train MACs/img", lambda r: si(r["training_macs_per_image"]), drop=3),
+    Column("once MACs", lambda r: si(r["once_macs"]) if r["once_macs"] else "", drop=5),
+    Column("MACs/epoch", lambda r: si(r["epoch_macs"]), drop=4),
+    Column("total MACs", lambda r: si(r["total_macs"])),
+    Column("optimizer", lambda r: str(r["optimizer"]), "left", drop=1),
+    Column("step ms", lambda r: ms(r.get("step_ms")), drop=2),
+    Column("doubt", lambda r: _doubt(r), "left", drop=6),
+    Column("once s", lambda r: ms(r.get("once_s")) if r.get("once_s") else "", drop=5),
+    Column("s/epoch", lambda r: ms(r.get("epoch_s")), drop=4),
+    Column("total s", lambda r: ms(r.get("total_s"))),
+    Column("mem analytic MiB", lambda r: _mib(r["memory_analytic_bytes"])),
+    Column("mem measured MiB", lambda r: _mib(r.get("peak_bytes_measured")), drop=3),
+)  # fmt: skip
+
+
+def render_finetune(result: FinetuneResult, *, width: int | None = None, wide: bool = False) -> Group:
     """The three strategies side by side: trainable params, MACs per image and per epoch, time, memory."""
     title = (f"effprof finetune: {escape(result.model)} -> {result.num_classes} classes, "
              f"{result.dataset_size:,} images x {result.epochs} epochs, batch {result.batch}")  # fmt: skip
-    table = Table(title=title, title_justify="left")
-    cols = ("strategy", "trainable", "train MACs/img", "once MACs", "MACs/epoch", "total MACs", "optimizer",
-            "step ms", "doubt", "once s", "s/epoch", "total s", "mem analytic MiB", "mem measured MiB")  # fmt: skip
-    for c in cols:
-        table.add_column(c, justify="left" if c in ("strategy", "optimizer", "doubt") else "right")
-    for row in result.rows():
-        doubt = f"contended {row['others_cores']:.1f} cores" if row.get("contended") else ""
-        add_row(table, f"{row['strategy']}: {row['description']}", si(row["trainable_params"]),
-                si(row["training_macs_per_image"]), si(row["once_macs"]) if row["once_macs"] else "",
-                si(row["epoch_macs"]), si(row["total_macs"]), row["optimizer"], _ms(row.get("step_ms")), doubt,
-                _ms(row.get("once_s")) if row.get("once_s") else "", _ms(row.get("epoch_s")), _ms(row.get("total_s")),
-                _mib(row["memory_analytic_bytes"]), _mib(row.get("peak_bytes_measured")))  # fmt: skip
+    rows = result.rows()
+    timed = any(r.get("step_ms") is not None for r in rows)
+    columns = [c for c in FINETUNE_COLUMNS if timed or c.header not in UNTIMED_OUT]
+    fitted = fit_table(title, columns, rows, width=width, wide=wide)
     notes: list[Text] = []
     for s in result.strategies:
         notes.append(Text(f"{s.strategy}: {s.count.setup.describe()}", style="dim"))
@@ -124,58 +155,10 @@ def render_finetune(result: FinetuneResult) -> Group:
                               f"feature cache {_mib(cache)} MiB; then head-only epochs", style="dim"))  # fmt: skip
         for st in s.steps:
             notes += _doubts(f"{s.strategy} ({st.optimizer})", st.measurement)
-        for what, message in s.errors.items():
-            notes.append(Text(f"{s.strategy} {what}: {message}", style="red"))
+        notes += error_lines([(f"{s.strategy} {what}", message) for what, message in s.errors.items()])
     peak = next((st.peak_method for s in result.strategies for st in s.steps if st.peak_method), "")
     if peak:
         notes.append(Text(f"measured peak memory: {peak}", style="dim"))
-    line = threads_line(result.meta)
-    return Group(table, *notes, *([line] if line is not None else []))
-
-
-def plot_finetune(df: pd.DataFrame, path: Path, title: str = "effprof finetune") -> Path:
-    """Bars per strategy: total MACs, total time (when timed) and memory, for the run's epochs."""
-    if df.empty:
-        raise _nothing_to_plot("no strategy was counted")
-    plt = _pyplot()
-    rows = df.drop_duplicates("strategy") if "optimizer" in df.columns else df
-    panels = [("total_macs", "GMACs, all epochs", 1e9), ("memory_analytic_bytes", "memory (MiB, analytic)", 2**20)]
-    if "total_s" in df.columns and df["total_s"].notna().any():
-        panels.insert(1, ("total_s", "time, all epochs (s)", 1.0))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), dpi=120)
-    labels = [f"{s}" for s in rows["strategy"]]
-    for ax, (column, name, scale) in zip(axes, panels, strict=True):
-        values = pd.to_numeric(rows[column], errors="coerce").fillna(0) / scale
-        ax.bar(labels, values, color=["#4c72b0", "#dd8452", "#55a868"][: len(labels)])
-        ax.set_title(name, fontsize=9)
-        for i, v in enumerate(values):
-            ax.annotate(f"{v:,.3g}", (i, v), ha="center", va="bottom", fontsize=8)
-    model = str(df["model"].iloc[0]) if "model" in df.columns else ""
-    fig.suptitle(f"{title}: {model} (A frozen+cached features, B later layers, C everything)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def plot_training(df: pd.DataFrame, path: Path, title: str = "effprof training") -> Path:
-    """Stacked bars per model and strategy: forward, backward grad-input and grad-weight MACs per image."""
-    ok = df[df["forward_macs"].notna()].drop_duplicates(["model", "freeze"]) if "forward_macs" in df.columns else df.iloc[0:0]
-    if ok.empty:
-        raise _nothing_to_plot("no model was counted (every row failed)")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(ok)), 4), dpi=120)
-    labels = [f"{m}\n{f}" for m, f in zip(ok["model"], ok["freeze"], strict=True)]
-    batch = ok["training_macs"] / ok["training_macs_per_image"]
-    bottom = pd.Series([0.0] * len(ok), index=ok.index)
-    for column, name in (("forward_macs", "forward"), ("grad_input_macs", "grad-input"), ("grad_weight_macs", "grad-weight")):
-        values = ok[column].astype(float) / batch / 1e9
-        ax.bar(labels, values, bottom=bottom, label=name)
-        bottom = bottom + values
-    ax.set_ylabel("GMACs per image")
-    ax.set_title(f"{title}: one training step", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    parts: list[Any] = [fitted.table, *notes]
+    parts += [n for n in (threads_line(result.meta), hidden_note(fitted.hidden, width)) if n is not None]
+    return Group(*parts)

@@ -25,7 +25,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import torch
@@ -44,6 +44,7 @@ from effprof.latency.training import (
 from effprof.models import BuiltModel, build_model, contained, parse_batch, parse_resolution
 from effprof.models.freeze import check_num_classes, find_head, replace_head
 from effprof.reports.training import render_finetune
+from effprof.results import Result, renders
 
 STRATEGIES = {
     "A": ("backbone", "frozen, cached features"),
@@ -78,8 +79,11 @@ class StrategyCost:
 
 
 @dataclass
-class FinetuneResult:
+class FinetuneResult(Result):
     """The three strategies of one model: ``to_pandas()`` gives one row per (strategy, optimizer)."""
+
+    kind: ClassVar[str] = "finetune"
+    figures: ClassVar[tuple[str, ...]] = ("finetune",)
 
     model: str
     input_shape: tuple[int, ...]
@@ -136,8 +140,9 @@ class FinetuneResult:
     def failures(self) -> list[str]:
         return [f"strategy {s.strategy} {o}: {e}" for s in self.strategies for o, e in s.errors.items()]
 
-    def __rich__(self):
-        return render_finetune(self)
+
+# the reports sit below training and know no training type: the rendering is registered here
+renders(FinetuneResult)(render_finetune)
 
 
 def head_input_shape(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:

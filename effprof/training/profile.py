@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from torch import nn
@@ -26,8 +26,8 @@ from effprof.latency.training import (
     parse_optimizers,
 )
 from effprof.models import BuiltModel, build_model, contained, parse_batch, parse_resolution
-from effprof.reports.frame import shape_str
 from effprof.reports.training import render_training
+from effprof.results import Result, renders, shape_str
 
 MODEL_COLUMNS = (
     "model", "input_shape", "freeze", "replaced_head", "first_trainable", "params", "trainable_params",
@@ -123,8 +123,12 @@ def frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
 
 
 @dataclass
-class TrainingResult:
-    """``profile --train`` / ``compare --train``: ``to_pandas()`` gives one row per (model, optimizer)."""
+class TrainingResult(Result):
+    """``profile --train`` / ``compare --train``: ``to_pandas()`` gives one row per (model, optimizer);
+    ``layers_frame()`` one per layer, which ``-o x.json`` writes under its ``layers`` key."""
+
+    kind: ClassVar[str] = "train"
+    figures: ClassVar[tuple[str, ...]] = ("training",)
 
     profiles: list[TrainingProfile]
     meta: dict[str, Any]
@@ -152,8 +156,16 @@ class TrainingResult:
             out += [f"{p.model} {o}: {e}" for o, e in p.step_errors.items()]
         return out
 
-    def __rich__(self):
-        return render_training(self)
+    @property
+    def title(self) -> str:
+        return "effprof training"
+
+    def json_extra(self) -> dict[str, Any]:
+        return {"layers": self.layers_frame().to_dict("records")}
+
+
+# the reports sit below training and know no training type: the rendering is registered here
+renders(TrainingResult)(render_training)
 
 
 def train_profile_model(
@@ -221,6 +233,8 @@ def profile_training(
     check_specs(models)
     optimizer_names = parse_optimizers(optimizers)
     batch, resolution = parse_batch(batch), parse_resolution(resolution)
+    if backends == "auto":  # profile's default: a training step runs in PyTorch, so auto is eager
+        backends = "eager"
     timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s).resolved()
     if len(timing.backends) > 1:
         raise EffprofError(f"--train times one backend at a time (eager or compile), got {', '.join(timing.backends)}")
