@@ -5,6 +5,7 @@ The registry (registry.py) imports no model file: the model files register thems
 """
 
 from effprof.models import zoo  # noqa: F401  (importing the zoo registers every model, compound's last)
+from effprof.models import roadmap  # noqa: F401,E402  (the ConvNeXt roadmap, after the zoo)
 from effprof.models.build import (
     BuiltModel,
     build_model,
