@@ -155,11 +155,14 @@ def bench(
     summary = summary_md(details=True)  # GitHub folds the full table; the terminal shows it
     out.print(Markdown(summary_md(details=False)))
     extra = {"comparison": comparison.to_dict(), "baseline": str(baseline)} if comparison else {}
+    sections = _demo_sections(suite, backends, outputs) if not result.interrupted else []
     df = to_frame(result.rows)
     for path in outputs:
         if path.suffix.lower() == ".md":
             _write_text(path, summary)
             wrote(path)
+        elif path.suffix.lower() == ".html" and sections:
+            _write([path], _for_suffix(df, path), result.meta, {**extra, "html_sections": sections}, kind="bench")
         else:
             _write([path], _for_suffix(df, path), result.meta, extra, kind="bench")
     _append_step_summary(summary)
@@ -192,6 +195,22 @@ def bench(
         say("inconclusive", "yellow", f"{n} latency row{'s' if n != 1 else ''} too contended or noisy to judge "
             f"against {baseline}: {what} (counts are within tolerance; exit 3)")  # fmt: skip
         raise typer.Exit(EXIT_INCONCLUSIVE)
+
+
+def _demo_sections(suite, backends, outputs: list[Path]) -> list[str]:
+    """The suite's lecture demonstrations (``demos``), run and printed, as HTML sections: only for an .html output."""
+    if not suite.demos or not any(p.suffix.lower() == ".html" for p in outputs):
+        return []
+    from effprof.bench.run import suite_timing
+    from effprof.lecture.demo_report import run_demos
+
+    timing = suite_timing(suite, backends).resolved()
+    say("lecture", "cyan", f"running {', '.join(suite.demos)} for the HTML report (backends: "
+        f"{', '.join(timing.backends) or 'none, counts only'})")  # fmt: skip
+    results, sections = run_demos(suite.demos, timing)
+    for demo in results:
+        out.print(demo)
+    return sections
 
 
 def _for_suffix(df, path: Path):

@@ -29,14 +29,6 @@ Backend = Annotated[
     str, typer.Option("--backend", help="Backends to time, comma-separated: eager, onnxruntime, compile; 'none' to count only.")
 ]
 
-ROADMAP_COLUMNS = {"step": "step", "change": "change", "params": "params", "macs": "MACs", "paper_macs": "paper GFLOPs×1e9",
-                   "macs_error": "MACs error", "paper_top1": "top-1 %", "backend": "backend", "latency_ms": "latency ms",
-                   "latency_vs_step0": "latency × step 0", "macs_vs_step0": "MACs × step 0", "doubt": "doubt"}  # fmt: skip
-CLAIM_COLUMNS = {"claim": "claim (as stated)", "quantity": "measured ratio", "backend": "backend", "measured": "measured",
-                 "measured_low": "95% low", "measured_high": "95% high", "holds_if": "holds if", "verdict": "verdict",
-                 "doubt": "doubt", "why": "why", "reference": "see also"}  # fmt: skip
-
-
 def _steps(text: str | None) -> list[int] | None:
     if text is None:
         return None
@@ -57,7 +49,7 @@ def roadmap(
 ) -> None:
     """The ConvNeXt roadmap: ResNet-50 -> ConvNeXt-T one change at a time; MACs vs the paper, top-1, latency."""
     from effprof import api
-    from effprof.lecture.demo_report import write_demo
+    from effprof.lecture.demo_report import ROADMAP_COLUMNS, ROADMAP_NOTES, write_demo
     from effprof.lecture.figures import roadmap_figure
     from effprof.lecture.roadmap import ROADMAP, run_roadmap
     from effprof.reports.writers import check_outputs
@@ -74,8 +66,7 @@ def roadmap(
                              on_step=lambda _: bar.advance(task))  # fmt: skip
     out.print(result)
     write_demo(outputs, result.to_pandas(), result.meta, roadmap_figure, title="effprof roadmap: ResNet-50 -> ConvNeXt-T",
-               notes=["MACs stay near 4.1-4.5 G from step to step while measured latency moves."],
-               columns=ROADMAP_COLUMNS, on_written=wrote)  # fmt: skip
+               notes=ROADMAP_NOTES, columns=ROADMAP_COLUMNS, on_written=wrote)  # fmt: skip
     if result.interrupted:
         raise interrupt_exit(f"kept {len({r['step'] for r in result.rows})} steps")
     if result.errors:
@@ -101,7 +92,7 @@ def claims(
     """The lecture's latency claims, each judged here per backend: holds, does not hold, or inconclusive."""
     from effprof import api
     from effprof.lecture.claims_run import check_groups, run_claims
-    from effprof.lecture.demo_report import write_demo
+    from effprof.lecture.demo_report import CLAIM_COLUMNS, CLAIMS_NOTES, write_demo
     from effprof.lecture.figures import claims_figure
     from effprof.reports.writers import check_outputs
 
@@ -122,9 +113,7 @@ def claims(
                             on_group=started)  # fmt: skip
     out.print(result)
     write_demo(outputs, result.to_pandas(), result.meta, claims_figure, title="effprof claims: the lecture's latency claims",
-               notes=["Each claim reduced to one measured ratio with a 95% interval; inconclusive when the interval "
-                      "straddles the range or the timing was contended or noisy."],
-               columns=CLAIM_COLUMNS, on_written=wrote)  # fmt: skip
+               notes=CLAIMS_NOTES, columns=CLAIM_COLUMNS, on_written=wrote)  # fmt: skip
     if result.interrupted:
         raise interrupt_exit(f"kept {len(result.rows)} judged rows")
     errors = [r for r in result.rows if r.error]

@@ -172,15 +172,29 @@ def explain(
     ratio: _opt("--ratio", "Ghost ratio s.") = None,
     dw_size: _opt("--dw-size", "Ghost cheap-op kernel d.") = None,
     groups: _opt("--groups", "Group-conv groups g.") = None,
+    output: Outputs = None,
 ) -> None:
-    """A lecture derivation with your numbers, next to a count on a real module. Options default per topic."""
+    """A lecture derivation with your numbers, next to a count on a real module. Options default per topic.
+
+    -o x.png (or .svg) draws the topic's figure: dwconv (the saving vs Cout), vit and swin (attention growth).
+    """
     from effprof.lecture.explain import explain as run_explain
+    from effprof.lecture.figures import FIGURE_TOPICS, explain_figure
+    from effprof.reports.writers import check_outputs, write_plot
+
+    outputs = list(output or [])
+    check_outputs(outputs, PLOT_SUFFIXES)
+    if outputs and topic not in FIGURE_TOPICS:
+        raise EffprofError(f"explain {topic} has no figure to write; topics with one: {', '.join(FIGURE_TOPICS)}")
 
     result = run_explain(
         topic, cin=cin, cout=cout, kernel=kernel, size=size, expansion=expansion, reduction=reduction, phi=phi,
         patch=patch, window=window, dim=dim, ratio=ratio, dw_size=dw_size, groups=groups,
     )  # fmt: skip
     out.print(result)
+    for path in outputs:
+        write_plot(path, lambda tmp: explain_figure(result.topic, result.config).savefig(tmp))
+        wrote(path)
     if any(r.passed is False for r in result.rows):
         raise failed_exit("a formula disagrees with the count on this configuration")
 

@@ -29,6 +29,8 @@ FAILS = "does not hold"
 INCONCLUSIVE = "inconclusive"
 #: doubt tags (effprof.reports.trust.row_doubt) that make a latency verdict inconclusive
 DOUBTING_TAGS = ("contended", "noisy")
+#: float rounding between two ways of computing the same ratio is not a difference (relative)
+ROUNDING = 1e-9
 #: how far a stated "Nx" may be from the measured ratio and still hold: x/÷ (1 + this)
 RATIO_TOLERANCE = 0.30
 
@@ -41,15 +43,15 @@ class Bounds:
     high: float | None = None
 
     def contains(self, value: float) -> bool:
-        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+        return not self.below(value) and not self.above(value)
 
     def below(self, value: float) -> bool:
-        """``value`` lies under the whole range."""
-        return self.low is not None and value < self.low
+        """``value`` lies under the whole range (by more than float rounding)."""
+        return self.low is not None and value < self.low * (1 - ROUNDING)
 
     def above(self, value: float) -> bool:
-        """``value`` lies over the whole range."""
-        return self.high is not None and value > self.high
+        """``value`` lies over the whole range (by more than float rounding)."""
+        return self.high is not None and value > self.high * (1 + ROUNDING)
 
     def describe(self) -> str:
         """'4.6x to 7.8x', '>= 1.5x', '<= 0.5x'."""

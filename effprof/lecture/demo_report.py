@@ -18,6 +18,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from effprof.errors import EffprofError
+from effprof.lecture.claims_run import run_claims
+from effprof.lecture.figures import claims_figure, roadmap_figure
+from effprof.lecture.roadmap import run_roadmap
 from effprof.reports.html import _cell, render_png, to_html
 from effprof.reports.writers import PLOT_SUFFIXES, atomic_path, write_plot, write_table
 
@@ -70,3 +73,34 @@ def write_demo(
             write_table(path, df, meta)
         if on_written is not None:
             on_written(path)
+
+
+def run_demos(names: Sequence[str], timing) -> tuple[list[Any], list[str]]:
+    """Run the named demonstrations ("roadmap", "claims") as ``timing`` (an api.Timing, threads resolved) asks;
+    their results and their HTML sections, for a bench suite's handout."""
+    options = {"device": timing.device, "threads": timing.threads, "budget_s": timing.budget_s}
+    results, sections = [], []
+    for name in names:
+        if name == "roadmap":
+            result = run_roadmap(timing.backends, meta={"command": "roadmap"}, **options)
+            sections.append(section_html("ConvNeXt roadmap: ResNet-50 -> ConvNeXt-T", result.to_pandas(), roadmap_figure,
+                                         ROADMAP_NOTES, ROADMAP_COLUMNS))  # fmt: skip
+        else:
+            result = run_claims(timing.backends, meta={"command": "claims"}, **options)
+            sections.append(section_html("The lecture's latency claims, measured here", result.to_pandas(),
+                                         claims_figure, CLAIMS_NOTES, CLAIM_COLUMNS))  # fmt: skip
+        results.append(result)
+    return results, sections
+
+
+ROADMAP_NOTES = ("MACs stay near 4.1-4.5 G from step to step while measured latency moves: the depthwise, large-kernel "
+                 "and LayerNorm steps cost time that their MACs do not show.",)  # fmt: skip
+CLAIMS_NOTES = ("Each claim reduced to one measured ratio with a 95% interval (paired timing); holds when the interval "
+                "lies in the stated range, does not hold when it lies outside, inconclusive when it straddles an edge "
+                "or the timing was contended or noisy.",)  # fmt: skip
+ROADMAP_COLUMNS = {"step": "step", "change": "change", "params": "params", "macs": "MACs", "paper_macs": "paper MACs",
+                   "macs_error": "MACs error", "paper_top1": "top-1 %", "backend": "backend", "latency_ms": "latency ms",
+                   "latency_vs_step0": "latency × step 0", "macs_vs_step0": "MACs × step 0", "doubt": "doubt"}  # fmt: skip
+CLAIM_COLUMNS = {"claim": "claim (as stated)", "quantity": "measured ratio", "backend": "backend", "measured": "measured",
+                 "measured_low": "95% low", "measured_high": "95% high", "holds_if": "holds if", "verdict": "verdict",
+                 "doubt": "doubt", "why": "why", "reference": "see also"}  # fmt: skip

@@ -234,8 +234,8 @@ def build_roadmap(knobs: Knobs, num_classes: int = 1000) -> nn.Module:
 
 @register_model(
     family="ConvNeXt", source="effprof",
-    paper=PaperRef(None, None, 224, CITATION,
-                   note=f"step=0..{LAST_STEP}: ResNet-50 -> ConvNeXt-T; per-step GFLOPs and top-1 in `effprof roadmap`"),
+    paper=PaperRef(None, ROADMAP[0].paper_gmacs * 1e9, 224, CITATION,
+                   note=f"the default, step=0 (ResNet-50); steps 0..{LAST_STEP} and their GFLOPs: `effprof roadmap`"),
 )  # fmt: skip
 def convnext_roadmap(step: int = 0, **kwargs) -> nn.Module:
     """ConvNeXt roadmap: ResNet-50 (step=0) modernised one change at a time into ConvNeXt-T (step=12)"""

@@ -231,6 +231,7 @@ def _bench_parts(
             blocks.append(f"<p class='note'>{html.escape(note)}</p>")
         figures.insert(0, ("change against the baseline per case (red: fails)",
                            render_png(lambda p: plot_changes(comparison, p))))  # fmt: skip
+    blocks += list(extra.get("html_sections") or [])  # e.g. the lecture suite's roadmap and claims
     reference = str(bench.get("reference", "reference"))
     results = {"model": "model", "input_shape": "input", "backend": "backend", "params": "params", "macs": "MACs",
                "activations": "activations", "latency_ms": "latency ms", "latency_norm": f"× {reference}",

@@ -4,7 +4,6 @@ import math
 
 import pytest
 
-from effprof.latency import Measurement
 from effprof.lecture import claims_run
 from effprof.lecture.claims import (
     FAILS,
@@ -20,6 +19,8 @@ from effprof.lecture.claims import (
     verdict,
 )
 from effprof.lecture.claims_catalog import CLAIMS
+
+from demo_helpers import macs_timed, slices
 
 
 def ev(value, low=None, high=None, doubt=""):
@@ -72,13 +73,6 @@ def test_a_failed_count_fails_the_claim_whatever_the_timing():
     assert ClaimRow(claim, "eager", error="export failed").verdict == INCONCLUSIVE
 
 
-def slices(ms, contended=None):
-    """A merged paired-timing Measurement with these slice medians."""
-    return Measurement("eager", "cpu", 2, [m / 1e3 for m in ms], slice_ms=list(ms),
-                       slice_contended=list(contended or [False] * len(ms)), usable_cores=2,
-                       contended=sum(contended or []) > len(ms) / 2, others_cores=1.0 if contended else 0.0)  # fmt: skip
-
-
 def fake_pair(first_ms, second_ms, first_contended=None, second_contended=None):
     def measure_paired(first, second, backend, **kwargs):
         return slices(first_ms, first_contended), slices(second_ms, second_contended)
@@ -123,14 +117,6 @@ def test_pair_doubt():
     assert claims_run.pair_doubt([None, None], 0.01) == ""
     assert claims_run.pair_doubt([0.4, None], 0.01) == "contended 40%"
     assert claims_run.pair_doubt([None, None], claims_run.NOISY_HALF_WIDTH + 0.01) == "noisy"
-
-
-def macs_timed(first, second, backend, **kwargs):
-    """Synthetic timing where every op runs at the same GMAC/s: time = MACs / 1e6 ms."""
-    from effprof.counters.analytic import count_analytic
-
-    ms = [count_analytic(t[0], t[1]).macs / 1e6 for t in (first, second)]
-    return slices([ms[0]] * 10), slices([ms[1]] * 10)
 
 
 def test_if_time_followed_macs_the_flops_claims_would_hold_for_time_too(monkeypatch):
