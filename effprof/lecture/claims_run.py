@@ -2,9 +2,8 @@
 
 Rule: every timed claim is a ratio of two latencies, and the two are always timed *together*, in
 alternating slices (``latency.measure_paired``, the loop ``effprof bench`` uses), so a slow spell of a
-shared machine hits both sides alike. The ratio is the trimmed geometric mean of the clean slice-pair
-ratios with a seeded bootstrap 95% interval (effprof/bench/noise.py); a side that was contended or
-noisy tags the evidence, and the verdict (effprof.lecture.claims) is then inconclusive. Counts come
+shared machine hits both sides alike (effprof.lecture.paired: the ratio, its 95% interval, its
+doubts); a contended side or a noisy ratio makes the verdict (effprof.lecture.claims) inconclusive. Counts come
 from the analytic counter on the same modules. Layers are timed alone (batch 1, fresh seeded
 weights); models are registry models at their own resolution.
 """
@@ -18,19 +17,14 @@ import torch
 from torch import nn
 from torchvision.ops import SqueezeExcitation
 
-from effprof import latency
-from effprof.bench import noise
 from effprof.counters.analytic import count_analytic
 from effprof.errors import EffprofError
 from effprof.latency.contention import ThreadChoice
 from effprof.lecture import claims_catalog as cat
 from effprof.lecture.claims import ClaimRow, ClaimsResult, Evidence
+from effprof.lecture.paired import Target, time_paired
 from effprof.models.build import build_model
 
-#: slices per paired timing (each side gets budget_s in all, cut into this many slices)
-SLICES = 10
-#: a paired ratio whose 95% interval is wider than x/÷ exp(this) (about ±16%) is too noisy to judge
-NOISY_HALF_WIDTH = 0.15
 
 # --- the layers of the mobile table and of the depthwise-separable claim ---------------------------------
 
@@ -80,43 +74,11 @@ def _seeded(build: Callable[[], nn.Module]) -> nn.Module:
 
 # --- paired timing -> evidence ----------------------------------------------------------------------------
 
-Target = tuple[nn.Module, tuple[int, ...], str]
-
-
-def pair_doubt(contended: Sequence[float | None], half_width: float) -> str:
-    """Doubt tags of a paired ratio: each side's contention ('contended 40%'), and 'noisy' when the ratio's
-    95% interval is wider than x/÷ exp(NOISY_HALF_WIDTH).
-
-    The spread of each side's pooled block times is not used: slices taken seconds apart drift together,
-    which inflates each side's spread and cancels in their ratio (the quantity judged).
-    """
-    tags = [f"contended {share:.0%}" for share in contended if share is not None]
-    if half_width > NOISY_HALF_WIDTH:
-        tags.append("noisy")
-    return ", ".join(dict.fromkeys(tags))
-
-
-def _ms(value: float) -> str:
-    return f"{value:.3g} ms"
-
 
 def paired_ratio(first: Target, second: Target, backend: str, options: dict[str, Any]) -> Evidence:
-    """latency(first) / latency(second), timed in alternating slices, with its 95% interval and doubts."""
-    a, b = latency.measure_paired(first, second, backend, slices=SLICES, **options)
-    pairs = list(zip(a.slice_ms or [], b.slice_ms or [], a.slice_contended or [], b.slice_contended or [],
-                     strict=False))  # fmt: skip
-    clean = [x / y for x, y, cx, cy in pairs if not (cx or cy) and y > 0]
-    norms = clean or [x / y for x, y, _, _ in pairs if y > 0]  # every slice contended: the doubt says so
-    center = noise.pair_center(norms)
-    if center is None:
-        raise EffprofError(f"{backend}: no usable timed slices", exit_code=1)
-    half_width = noise.pair_half_width(norms)
-    low, high = noise.interval(center, half_width)
-    contended = [m.contended_share if m.contended else None for m in (a, b)]
-    if not clean:  # every slice pair had a contended side, even if neither side's majority was
-        contended = [share if share is not None else (m.others_cores or 0) / (m.usable_cores or 1)
-                     for share, m in zip(contended, (a, b), strict=True)]  # fmt: skip
-    return Evidence(center, low, high, pair_doubt(contended, half_width), f"{_ms(a.median_ms)} / {_ms(b.median_ms)}")
+    """latency(first) / latency(second), timed together (effprof.lecture.paired), as evidence."""
+    p = time_paired(first, second, backend, options)
+    return Evidence(p.ratio, p.low, p.high, p.doubt, p.detail)
 
 
 def _inverse(e: Evidence) -> Evidence:

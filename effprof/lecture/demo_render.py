@@ -27,40 +27,49 @@ def _x(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}x"
 
 
+def _ratio(r: dict) -> str:
+    """'1.23x [1.15-1.31]' (step 0 and unpaired rows: just the ratio)."""
+    value, low, high = r.get("latency_vs_step0"), r.get("latency_vs_step0_low"), r.get("latency_vs_step0_high")
+    if value is None:
+        return ""
+    return f"{value:.2f}x" if low is None or low == high else f"{value:.2f}x [{low:.2f}-{high:.2f}]"
+
+
 def render_roadmap(result: RoadmapResult) -> Group:
-    """One row per step: change, params, MACs vs the paper, top-1; then per backend latency and its ratios."""
+    """One row per step: change, params, MACs vs the paper, top-1; then per backend latency and its ratio to step 0."""
     backends = [b for b in result.backends if any(r.get("backend") == b for r in result.rows)]
     table = Table(title="effprof roadmap: ResNet-50 -> ConvNeXt-T, one change per step (Liu et al. 2022, Fig. 2)",
                   title_justify="left")  # fmt: skip
     cols = ["#", "change", "params", "GMACs", "paper", "error", "top-1 %", "MACs ×"]
     for b in backends:
-        cols += [f"{b} ms", f"{b} ×", f"{b} time/MAC ×", f"{b} doubt"]
+        cols += [f"{b} ms", f"{b} × step 0", f"{b} doubt"]
     for col in cols:
-        table.add_column(col, justify="left" if col in ("change",) or col.endswith("doubt") else "right",
-                         overflow="fold", no_wrap=col not in ("change",) and not col.endswith("doubt"))  # fmt: skip
+        table.add_column(col, justify="left" if col == "change" or col.endswith("doubt") else "right",
+                         no_wrap=not col.endswith("doubt"), overflow="fold")  # fmt: skip
     steps = dict.fromkeys(r["step"] for r in result.rows)
     for step in steps:
         rows = [r for r in result.rows if r["step"] == step]
         first = rows[0]
+        label = first.get("label") or first["change"]
         if first.get("macs") is None:
-            add_row(table, str(step), first["change"], Text(f"error: {first.get('error')}", style="red"))
+            add_row(table, str(step), label, Text(f"error: {first.get('error')}", style="red"))
             continue
-        cells: list = [str(step), first["change"], f"{first['params'] / 1e6:.2f} M", fixed(first["macs"], 1e9, 3),
+        cells: list = [str(step), label, f"{first['params'] / 1e6:.2f} M", fixed(first["macs"], 1e9, 3),
                        f"{first['paper_macs'] / 1e9:.1f}", _pct(first["macs_error"]), f"{first['paper_top1']:.1f}",
                        _x(first.get("macs_vs_step0"))]  # fmt: skip
         for b in backends:
             r = next((r for r in rows if r.get("backend") == b), {})
             if r.get("error"):
-                cells += [Text("error", style="red"), "", "", Text(r["error"], style="red")]
+                cells += [Text("error", style="red"), "", Text(r["error"], style="red")]
                 continue
             ms = r.get("latency_ms")
-            cells += ["" if ms is None else f"{ms:.3g}", _x(r.get("latency_vs_step0")),
-                      _x(r.get("time_per_mac_vs_step0")), Text(r.get("doubt") or "", style="yellow")]  # fmt: skip
+            cells += ["" if ms is None else f"{ms:.3g}", _ratio(r), Text(r.get("doubt") or "", style="yellow")]
         add_row(table, *cells)
     parts: list = [table, Text(
         "GMACs: effprof's analytic count (multiply-adds, the paper's 'GFLOPs'); paper: Figure 2's GFLOPs; error = "
-        "counted / paper - 1; top-1: Figure 2 (ImageNet-1K, the paper's training). × = relative to step 0 (ResNet-50); "
-        "time/MAC × > 1: each MAC costs more than in ResNet-50.", style="dim")]  # fmt: skip
+        "counted / paper - 1; top-1: Figure 2 (ImageNet-1K, the paper's training). × step 0: each step timed together "
+        "with step 0 (ResNet-50) in alternating slices, [95% interval]; doubt: contended, or an interval wider than "
+        "±16% (noisy). The changes in full: -o x.csv.", style="dim")]  # fmt: skip
     worst = result.worst_macs_error()
     if worst is not None:
         parts.append(Text(f"worst MACs error against the paper: step {worst['step']} ({worst['change']}), "

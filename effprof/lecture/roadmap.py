@@ -3,8 +3,10 @@
 Rule: every step of ``effprof.models.roadmap.ROADMAP`` is built (meta device), counted by the analytic
 counter and set beside the paper's Figure 2 (``macs_error`` = counted / paper - 1, the paper's GFLOPs
 being multiply-adds), then timed on each backend through effprof's one timing loop (fresh seeded
-weights on the CPU). Latency is also given relative to step 0, next to MACs relative to step 0, so
-the lecture's point shows in two columns: MACs stay near 4.1-4.5 G while time moves. A step that fails
+weights on the CPU): step 0 alone, every other step *together with step 0* in alternating slices
+(effprof.lecture.paired), so its ``latency_vs_step0`` (with a 95% interval) survives a drifting,
+shared machine. Next to MACs relative to step 0, the lecture's point shows in two columns: MACs stay
+near 4.1-4.5 G while time moves. A step that fails
 to build, count or time becomes a row with ``error``; the others still report.
 """
 
@@ -20,14 +22,15 @@ from effprof import latency
 from effprof.counters.analytic import count_analytic
 from effprof.errors import EffprofError
 from effprof.latency.contention import ThreadChoice
+from effprof.lecture.paired import time_paired
 from effprof.models.build import build_model
 from effprof.models.roadmap import ROADMAP, Step
 from effprof.reports.trust import row_doubt
 
 ROADMAP_COLUMNS = (
-    "step", "change", "model", "input_shape", "params", "macs", "paper_macs", "macs_error", "paper_top1",
+    "step", "label", "change", "model", "input_shape", "params", "macs", "paper_macs", "macs_error", "paper_top1",
     "macs_vs_step0", "backend", "device", "threads", "latency_ms", "latency_iqr_ms", "runs", "latency_vs_step0",
-    "time_per_mac_vs_step0", "contended", "doubt", "warnings", "source", "note", "error",
+    "latency_vs_step0_low", "latency_vs_step0_high", "time_per_mac_vs_step0", "contended", "doubt", "warnings", "source", "note", "error",
 )  # fmt: skip
 #: a step whose latency (relative to step 0) rose this much more than its MACs did is "slower than its MACs"
 GAP_THRESHOLD = 0.10
@@ -88,7 +91,8 @@ def latency_gaps(rows: Sequence[dict[str, Any]], threshold: float = GAP_THRESHOL
             if cur["step"] != prev["step"] + 1:
                 continue
             d_macs = cur["macs"] / prev["macs"] - 1
-            d_time = cur["latency_ms"] / prev["latency_ms"] - 1
+            key = "latency_vs_step0" if cur.get("latency_vs_step0") and prev.get("latency_vs_step0") else "latency_ms"
+            d_time = cur[key] / prev[key] - 1
             if d_time - d_macs > threshold:
                 doubt = ", ".join(t for t in (row_doubt(prev), row_doubt(cur)) if t)
                 found.append({"step": cur["step"], "change": cur["change"], "backend": backend,
@@ -99,7 +103,7 @@ def latency_gaps(rows: Sequence[dict[str, Any]], threshold: float = GAP_THRESHOL
 def _count_row(step: Step, resolution: int, batch: int) -> tuple[dict[str, Any], Any]:
     """The step's count columns (and the built model), or its error row."""
     row: dict[str, Any] = {
-        "step": step.step, "change": step.change, "model": spec_of(step), "paper_macs": step.paper_gmacs * 1e9,
+        "step": step.step, "label": step.label, "change": step.change, "model": spec_of(step), "paper_macs": step.paper_gmacs * 1e9,
         "paper_top1": step.paper_top1, "source": step.source, "note": step.note,
     }  # fmt: skip
     try:
@@ -112,29 +116,39 @@ def _count_row(step: Step, resolution: int, batch: int) -> tuple[dict[str, Any],
     return row, built
 
 
-def _timed_row(row: dict[str, Any], built, backend: str, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """``row`` with the latency columns of one backend (or that backend's error), and the timing's warnings."""
+def _latency_columns(m, doubt: str) -> dict[str, Any]:
+    return {**m.to_row(), "warnings": "; ".join(m.warnings) or None, "doubt": doubt or None}
+
+
+def _time_alone(row: dict[str, Any], built, backend: str, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Step 0's row timed on its own (the reference of the others), and its warnings."""
     try:
         m = latency.measure(built.rebuild("cpu"), built.input_shape, backend, cache_key=row["model"], **options)
     except EffprofError as exc:
         return {**row, "backend": backend, "error": exc.message}, []
-    timed = {**row, **m.to_row(), "warnings": "; ".join(m.warnings) or None}
-    timed["doubt"] = row_doubt(timed) or None
-    return timed, list(m.warnings)
+    return {**row, **_latency_columns(m, row_doubt({**m.to_row(), "warnings": "; ".join(m.warnings)}))}, list(m.warnings)
 
 
-def _relative(rows: list[dict[str, Any]]) -> None:
-    """Fill ``macs_vs_step0``, ``latency_vs_step0`` and ``time_per_mac_vs_step0`` (in place)."""
-    base_macs = next((r["macs"] for r in rows if r["step"] == 0 and r.get("macs")), None)
-    base_ms = {r["backend"]: r["latency_ms"] for r in rows if r["step"] == 0 and r.get("latency_ms")}
+def _time_beside(row: dict[str, Any], built, base, backend: str, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A step timed together with step 0 (effprof.lecture.paired): its latency and its ratio to step 0's."""
+    try:
+        p = time_paired((base.rebuild("cpu"), base.input_shape, spec_of(ROADMAP[0])),
+                        (built.rebuild("cpu"), built.input_shape, row["model"]), backend, options)  # fmt: skip
+    except EffprofError as exc:
+        return {**row, "backend": backend, "error": exc.message}, []
+    ratios = {"latency_vs_step0": 1 / p.ratio, "latency_vs_step0_low": 1 / p.high, "latency_vs_step0_high": 1 / p.low}
+    return {**row, **_latency_columns(p.second, p.doubt), **ratios}, list(p.second.warnings)
+
+
+def _relative(rows: list[dict[str, Any]], base_macs: int | None) -> None:
+    """Fill ``macs_vs_step0`` and ``time_per_mac_vs_step0`` (in place); step 0's own ratios are 1."""
     for r in rows:
         if r.get("macs") and base_macs:
             r["macs_vs_step0"] = r["macs"] / base_macs
-        base = base_ms.get(r.get("backend"))
-        if r.get("latency_ms") and base:
-            r["latency_vs_step0"] = r["latency_ms"] / base
-            if r.get("macs_vs_step0"):
-                r["time_per_mac_vs_step0"] = r["latency_vs_step0"] / r["macs_vs_step0"]
+        if r["step"] == 0 and r.get("latency_ms") is not None:
+            r.update(latency_vs_step0=1.0, latency_vs_step0_low=1.0, latency_vs_step0_high=1.0)
+        if r.get("latency_vs_step0") and r.get("macs_vs_step0"):
+            r["time_per_mac_vs_step0"] = r["latency_vs_step0"] / r["macs_vs_step0"]
 
 
 def run_roadmap(
@@ -161,11 +175,19 @@ def run_roadmap(
     if budget_s is not None:
         options["budget_s"] = budget_s
     result = RoadmapResult([], dict(meta or {}), tuple(backends))
+    base_row, base = _count_row(ROADMAP[0], resolution, batch)  # the reference every step is timed beside
     try:
         for step in chosen:
-            row, built = _count_row(step, resolution, batch)
-            timed = [(row, [])] if built is None or not backends else [_timed_row(row, built, b, options)
-                                                                       for b in backends]  # fmt: skip
+            row, built = (base_row, base) if step.step == 0 else _count_row(step, resolution, batch)
+            timed: list[tuple[dict[str, Any], list[str]]] = [(row, [])]
+            if built is not None and backends:
+                if step.step == 0:
+                    timed = [_time_alone(row, built, b, options) for b in backends]
+                elif base is None:
+                    timed = [({**row, "backend": b, "error": f"step 0 failed: {base_row.get('error')}"}, [])
+                             for b in backends]  # fmt: skip
+                else:
+                    timed = [_time_beside(row, built, base, b, options) for b in backends]
             for r, warnings in timed:
                 result.rows.append(r)
                 result.warnings += [(f"step {step.step} ({r.get('backend')})", w) for w in warnings]
@@ -173,7 +195,7 @@ def run_roadmap(
                     on_step(r)
     except KeyboardInterrupt:
         result.interrupted = True
-    _relative(result.rows)
+    _relative(result.rows, base_row.get("macs"))
     for r in result.rows:
         r.setdefault("doubt", None)
     return result

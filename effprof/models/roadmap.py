@@ -67,6 +67,8 @@ class Step:
     knobs: Knobs
     source: str = "Figure 2"
     note: str = ""
+    #: a few words for tables and plots (Figure 2's bar label)
+    label: str = ""
 
 
 def _steps() -> tuple[Step, ...]:
@@ -104,10 +106,13 @@ def _steps() -> tuple[Step, ...]:
          {"block": "convnext"}, "Figure 2; Sec. 2.6 text: 82.0%; Table 1: ConvNeXt-T 4.5 GFLOPs",
          "torchvision's convnext_tiny: also a LayerNorm after the stem and before the classifier, and layer scale"),
     )  # fmt: skip
+    labels = ("ResNet-50", "stage ratio", "patchify stem", "depthwise conv", "width 96", "inverted bottleneck",
+              "depthwise up", "kernel 7x7", "ReLU -> GELU", "fewer activations", "fewer norms", "BN -> LN",
+              "separate downsampling")  # fmt: skip
     steps, knobs = [], Knobs()
-    for k, (change, gmacs, top1, delta, source, note) in enumerate(changes):
+    for k, ((change, gmacs, top1, delta, source, note), label) in enumerate(zip(changes, labels, strict=True)):
         knobs = dataclasses.replace(knobs, **delta)
-        steps.append(Step(k, change, gmacs, top1, knobs, source, note))
+        steps.append(Step(k, change, gmacs, top1, knobs, source, note, label))
     return tuple(steps)
 
 

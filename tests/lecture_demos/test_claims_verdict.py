@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from effprof.lecture import claims_run
+from effprof.lecture import claims_run, paired
 from effprof.lecture.claims import (
     FAILS,
     HOLDS,
@@ -81,7 +81,7 @@ def fake_pair(first_ms, second_ms, first_contended=None, second_contended=None):
 
 
 def run_pair(monkeypatch, *args):
-    monkeypatch.setattr(claims_run.latency, "measure_paired", fake_pair(*args))
+    monkeypatch.setattr(paired.latency, "measure_paired", fake_pair(*args))
     return claims_run.paired_ratio((None, (1,), "a"), (None, (1,), "b"), "eager", {})
 
 
@@ -114,13 +114,13 @@ def test_a_noisy_ratio_is_inconclusive(monkeypatch):
 
 
 def test_pair_doubt():
-    assert claims_run.pair_doubt([None, None], 0.01) == ""
-    assert claims_run.pair_doubt([0.4, None], 0.01) == "contended 40%"
-    assert claims_run.pair_doubt([None, None], claims_run.NOISY_HALF_WIDTH + 0.01) == "noisy"
+    assert paired.pair_doubt([None, None], 0.01) == ""
+    assert paired.pair_doubt([0.4, None], 0.01) == "contended 40%"
+    assert paired.pair_doubt([None, None], paired.NOISY_HALF_WIDTH + 0.01) == "noisy"
 
 
 def test_if_time_followed_macs_the_flops_claims_would_hold_for_time_too(monkeypatch):
-    monkeypatch.setattr(claims_run.latency, "measure_paired", macs_timed)
+    monkeypatch.setattr(paired.latency, "measure_paired", macs_timed)
     result = claims_run.run_claims(["eager"], groups=["mobile table", "depthwise separable"])
     got = {r.claim.id: r.verdict for r in result.rows}
     assert got["table_depthwise"] == HOLDS and got["table_attention"] == HOLDS
@@ -146,7 +146,7 @@ def test_memory_bound_ops_turn_the_verdicts(monkeypatch):
 
         return slices([ms(first)] * 10), slices([ms(second)] * 10)
 
-    monkeypatch.setattr(claims_run.latency, "measure_paired", slow_depthwise)
+    monkeypatch.setattr(paired.latency, "measure_paired", slow_depthwise)
     result = claims_run.run_claims(["eager"], groups=["mobile table", "depthwise separable"])
     got = {r.claim.id: r.verdict for r in result.rows}
     assert got["table_se_per_mac"] == HOLDS

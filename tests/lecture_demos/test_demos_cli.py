@@ -10,7 +10,7 @@ from effprof.bench.suite import load_suite
 from effprof.cli import app
 from effprof.cli.demos import register
 from effprof.errors import EffprofError
-from effprof.lecture import claims_run
+from effprof.lecture import claims_run, paired
 
 from demo_helpers import macs_timed
 
@@ -25,7 +25,7 @@ def test_register_twice_adds_each_command_once():
 
 
 def test_claims_prints_every_claim_and_writes_rows(monkeypatch, tmp_path):
-    monkeypatch.setattr(claims_run.latency, "measure_paired", macs_timed)
+    monkeypatch.setattr(paired.latency, "measure_paired", macs_timed)
     paths = [tmp_path / "c.csv", tmp_path / "c.json", tmp_path / "c.html", tmp_path / "c.png"]
     result = runner.invoke(app, ["claims", "--backend", "eager", "--group", "mobile table", "--group",
                                  "depthwise separable", *[a for p in paths for a in ("-o", str(p))]])  # fmt: skip
@@ -41,7 +41,7 @@ def test_claims_a_group_failing_on_a_backend_is_exit_1_with_its_rows_kept(monkey
     def broken(*args, **kwargs):
         raise EffprofError("onnxruntime: export failed", exit_code=1)
 
-    monkeypatch.setattr(claims_run.latency, "measure_paired", broken)
+    monkeypatch.setattr(paired.latency, "measure_paired", broken)
     result = runner.invoke(app, ["claims", "--backend", "eager", "--group", "depthwise separable"])
     assert result.exit_code == 1 and "export failed" in result.output and "inconclusive" in result.output
 

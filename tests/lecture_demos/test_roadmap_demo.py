@@ -10,9 +10,12 @@ from typer.testing import CliRunner
 from effprof.cli import app
 from effprof.cli.demos import register
 from effprof.errors import EffprofError
+from effprof import latency
 from effprof.latency import Measurement
 from effprof.lecture import figures, roadmap
 from effprof.lecture.roadmap import latency_gaps, run_roadmap
+
+from demo_helpers import slices
 
 register(app)
 runner = CliRunner()
@@ -33,22 +36,32 @@ def test_counts_every_step_with_its_paper_error(counted):
     assert df.macs_vs_step0.iloc[0] == 1.0 and df.latency_ms.isna().all()
 
 
-def fake_measure(ms_by_step, fail_step=None):
-    def measure(module, shape, backend, *, cache_key=None, **kwargs):
-        step = int(cache_key.split("=")[1].rstrip(")"))
-        if step == fail_step:
-            raise EffprofError(f"{backend}: export failed", exit_code=1)
-        ms = ms_by_step[step]
-        return Measurement(backend, "cpu", 2, [ms / 1e3] * 5)
+def _step(key):
+    return int(key.split("=")[1].rstrip(")"))
 
-    return measure
+
+def fake_timing(monkeypatch, ms_by_step, fail_step=None):
+    """Step 0 timed alone at ms_by_step[0]; every other step beside it, each side at its own ms (steady slices)."""
+
+    def measure(module, shape, backend, *, cache_key=None, **kwargs):
+        return Measurement(backend, "cpu", 2, [ms_by_step[_step(cache_key)] / 1e3] * 5)
+
+    def measure_paired(first, second, backend, **kwargs):
+        if _step(second[2]) == fail_step:
+            raise EffprofError(f"{backend}: export failed", exit_code=1)
+        return tuple(slices([ms_by_step[_step(t[2])]] * 10) for t in (first, second))
+
+    monkeypatch.setattr(latency, "measure", measure)
+    monkeypatch.setattr(latency, "measure_paired", measure_paired)
 
 
 def test_latency_is_set_beside_macs_relative_to_step_0(monkeypatch):
-    monkeypatch.setattr(roadmap.latency, "measure", fake_measure({0: 100.0, 6: 90.0, 7: 120.0}, fail_step=12))
+    fake_timing(monkeypatch, {0: 100.0, 6: 90.0, 7: 120.0}, fail_step=12)
     result = run_roadmap(("eager",), steps=[0, 6, 7, 12])
     rows = {r["step"]: r for r in result.rows}
-    assert rows[7]["latency_vs_step0"] == pytest.approx(1.2)
+    assert rows[0]["latency_ms"] == pytest.approx(100.0) and rows[0]["latency_vs_step0"] == 1.0
+    assert rows[7]["latency_vs_step0"] == pytest.approx(1.2) and rows[7]["latency_ms"] == pytest.approx(120.0)
+    assert rows[7]["latency_vs_step0_low"] == pytest.approx(1.2) and not rows[7]["doubt"]  # steady slices
     assert rows[7]["time_per_mac_vs_step0"] == pytest.approx(1.2 / (rows[7]["macs"] / rows[0]["macs"]))
     assert rows[12]["error"] == "eager: export failed" and rows[12]["macs"] > 4e9  # counted, not timed
     (gap,) = result.gaps()  # 6 -> 7: MACs +2%, time +33%
