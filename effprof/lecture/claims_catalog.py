@@ -63,7 +63,7 @@ def _efficientnet() -> list[Claim]:
 
 
 def _levels(e: Evidence) -> str:
-    return (f"{100 * e.context['macs_share']:.2g}% of the standard conv's MACs, {100 * e.value:.3g}% of its time "
+    return (f"{100 * e.context['macs_share']:.3g}% of the standard conv's MACs, {100 * e.value:.3g}% of its time "
             f"(each MAC {e.context['per_mac']:.3g}x the conv's cost)")  # fmt: skip
 
 

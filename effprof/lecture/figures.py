@@ -89,12 +89,16 @@ def claims_figure(rows: Sequence[dict[str, Any]]) -> Figure:
     values = [v for r in shown for v in (r["measured_low"], r["measured_high"]) if v and v > 0]
     ax.set_xscale("log")
     ax.set_xlim(min(values) / 2, max(values) * 2)
-    ax.set_yticks(range(len(shown)), [f"{r['claim_id']} ({r['backend'] or 'count'})" for r in reversed(shown)],
-                  fontsize=7)  # fmt: skip
+    ax.set_yticks(range(len(shown)), [f"{r['claim_id']} ({_backend(r)})" for r in reversed(shown)], fontsize=7)
     ax.set_xlabel("measured ratio (grey: where the claim holds; green holds, red does not, amber inconclusive)")
     ax.grid(True, axis="x", which="both", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _backend(row: dict[str, Any]) -> str:
+    """The row's backend, 'count' for a counted claim (None, or NaN once read back from a CSV)."""
+    return row["backend"] if isinstance(row.get("backend"), str) else "count"
 
 
 def _bounds(text: str) -> tuple[float | None, float | None]:

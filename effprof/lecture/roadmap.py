@@ -94,10 +94,15 @@ def latency_gaps(rows: Sequence[dict[str, Any]], threshold: float = GAP_THRESHOL
             key = "latency_vs_step0" if cur.get("latency_vs_step0") and prev.get("latency_vs_step0") else "latency_ms"
             d_time = cur[key] / prev[key] - 1
             if d_time - d_macs > threshold:
-                doubt = ", ".join(t for t in (row_doubt(prev), row_doubt(cur)) if t)
+                doubt = ", ".join(dict.fromkeys(t for t in (_doubt(prev), _doubt(cur)) if t))
                 found.append({"step": cur["step"], "change": cur["change"], "backend": backend,
                               "macs_change": d_macs, "latency_change": d_time, "doubt": doubt})  # fmt: skip
     return found
+
+
+def _doubt(row: dict[str, Any]) -> str:
+    """A timed row's doubt: its ``doubt`` column when it has one (paired rows), else read from its columns."""
+    return (row.get("doubt") or "") if "doubt" in row else row_doubt(row)
 
 
 def _count_row(step: Step, resolution: int, batch: int) -> tuple[dict[str, Any], Any]:

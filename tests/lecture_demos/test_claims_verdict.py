@@ -103,6 +103,8 @@ def test_contended_slices_are_left_out_and_a_contended_side_makes_it_inconclusiv
     second = [20.0] * 9 + [80.0]  # the one spoiled slice is contended: left out
     e = run_pair(monkeypatch, first, second, None, [False] * 9 + [True])
     assert e.value == pytest.approx(5.0) and e.doubt == ""
+    e = run_pair(monkeypatch, first, [20.0] * 8 + [40.0, 80.0], None, [True] * 8 + [False] * 2)
+    assert "contended" in e.doubt and e.low < e.high  # 2 clean pairs are no interval: all pairs, marked
     busy = [True] * 6 + [False] * 4  # most slices contended: the side is contended
     e = run_pair(monkeypatch, first, [20.0] * 10, None, busy)
     assert "contended" in e.doubt and verdict(e, around(5)) == INCONCLUSIVE
@@ -117,6 +119,7 @@ def test_pair_doubt():
     assert paired.pair_doubt([None, None], 0.01) == ""
     assert paired.pair_doubt([0.4, None], 0.01) == "contended 40%"
     assert paired.pair_doubt([None, None], paired.NOISY_HALF_WIDTH + 0.01) == "noisy"
+    assert paired.pair_doubt([0.8, 0.75], paired.NOISY_HALF_WIDTH + 0.01) == "contended 80%/75%, noisy"
 
 
 def test_if_time_followed_macs_the_flops_claims_would_hold_for_time_too(monkeypatch):
