@@ -26,6 +26,11 @@ SWIN_T_DEPTHS = (2, 2, 6, 2)
 VIT_B_DEPTH = 12
 
 
+def _given(value: Any) -> bool:
+    """A value is there: not None, not NaN (a missing cell of a DataFrame's records), not ''."""
+    return value is not None and value == value and value != ""
+
+
 def _nothing(why: str) -> EffprofError:
     return EffprofError(f"nothing to draw: {why}", exit_code=1)
 
@@ -33,11 +38,11 @@ def _nothing(why: str) -> EffprofError:
 def roadmap_figure(rows: Sequence[dict[str, Any]]) -> Figure:
     """Top: counted GMACs (bars) and the paper's (dots) per step. Bottom: latency per backend (solid) and
     step 0's latency scaled by each step's MACs (dashed): where they part, time is not following MACs."""
-    counted = {r["step"]: r for r in rows if r.get("macs") is not None}
+    counted = {r["step"]: r for r in rows if _given(r.get("macs"))}
     if not counted:
         raise _nothing("no roadmap step was counted")
     steps = sorted(counted)
-    timed = [r for r in rows if r.get("latency_ms") is not None and not r.get("error")]
+    timed = [r for r in rows if _given(r.get("latency_ms")) and not _given(r.get("error"))]
     fig = Figure(figsize=(10, 7.5 if timed else 4.5), dpi=110)
     axes = fig.subplots(2 if timed else 1, 1, sharex=True, squeeze=False)[:, 0]
     ax = axes[0]
@@ -52,14 +57,15 @@ def roadmap_figure(rows: Sequence[dict[str, Any]]) -> Figure:
         for backend in dict.fromkeys(r["backend"] for r in timed):
             mine = sorted((r for r in timed if r["backend"] == backend), key=lambda r: r["step"])
             xs = [r["step"] for r in mine]
-            line = ax.errorbar(xs, [r["latency_ms"] for r in mine], yerr=[r.get("latency_iqr_ms") or 0 for r in mine],
+            line = ax.errorbar(xs, [r["latency_ms"] for r in mine],
+                               yerr=[r["latency_iqr_ms"] if _given(r.get("latency_iqr_ms")) else 0 for r in mine],
                                marker="o", capsize=3, label=f"{backend}: measured (IQR bars)")  # fmt: skip
             base = next((r for r in mine if r["step"] == 0), None)
             if base is not None:
                 ax.plot(xs, [base["latency_ms"] * r["macs"] / base["macs"] for r in mine], "--",
                         color=line[0].get_color(), alpha=0.6, label=f"{backend}: if time followed MACs")  # fmt: skip
             for r in mine:
-                if r.get("doubt"):
+                if _given(r.get("doubt")):
                     ax.annotate("?", (r["step"], r["latency_ms"]), color="#b7791f", xytext=(3, 6),
                                 textcoords="offset points")  # fmt: skip
         ax.set_ylabel("latency, median (ms)")
@@ -75,7 +81,7 @@ def roadmap_figure(rows: Sequence[dict[str, Any]]) -> Figure:
 def claims_figure(rows: Sequence[dict[str, Any]]) -> Figure:
     """One line per (claim, backend): the measured ratio with its interval (log scale), the range it must
     lie in shaded, coloured by verdict."""
-    shown = [r for r in rows if r.get("measured") is not None]
+    shown = [r for r in rows if _given(r.get("measured"))]
     if not shown:
         raise _nothing("no claim was measured")
     colors = {"holds": "#2e7d32", "does not hold": "#c62828", "inconclusive": "#b7791f"}

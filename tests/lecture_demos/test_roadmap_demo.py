@@ -66,6 +66,10 @@ def test_latency_is_set_beside_macs_relative_to_step_0(monkeypatch):
     assert rows[12]["error"] == "eager: export failed" and rows[12]["macs"] > 4e9  # counted, not timed
     (gap,) = result.gaps()  # 6 -> 7: MACs +2%, time +33%
     assert gap["step"] == 7 and gap["latency_change"] == pytest.approx(120 / 90 - 1)
+    fig = figures.roadmap_figure(result.to_pandas().to_dict("records"))  # as -o x.png draws it: NaN cells
+    latency_axis = fig.axes[1]
+    assert len(fig.axes) == 2 and not [t for t in latency_axis.texts if t.get_text() == "?"]
+    assert list(latency_axis.lines[0].get_ydata()) == pytest.approx([100.0, 90.0, 120.0])
 
 
 def test_latency_gaps_is_a_pure_rule():
