@@ -1,7 +1,7 @@
 """Lecture figures, as pure functions: data in, a matplotlib ``Figure`` out (nothing saved, no pyplot state).
 
-- ``roadmap_figure``: per ConvNeXt-roadmap step, counted GMACs next to the paper's, and latency per
-  backend next to what latency would be if it followed MACs (step 0's time x MACs ratio);
+- ``roadmap_figure``: per ConvNeXt-roadmap step, counted GMACs next to the paper's, and latency relative
+  to step 0 per backend next to MACs relative to step 0;
 - ``claims_figure``: each claim's measured ratio and interval against the range it must lie in;
 - ``separable_figure``: the depthwise-separable reduction Cout·K²/(K² + Cout) against Cout (-> K²);
 - ``growth_figure``: attention MACs against pixels, a ViT's (quadratic) and a Swin's (linear);
@@ -36,8 +36,9 @@ def _nothing(why: str) -> EffprofError:
 
 
 def roadmap_figure(rows: Sequence[dict[str, Any]]) -> Figure:
-    """Top: counted GMACs (bars) and the paper's (dots) per step. Bottom: latency per backend (solid) and
-    step 0's latency scaled by each step's MACs (dashed): where they part, time is not following MACs."""
+    """Top: counted GMACs (bars) and the paper's (dots) per step. Bottom: each step's latency relative to
+    step 0 per backend (paired timing, 95% interval) and its MACs relative to step 0 (dashed): where they
+    part, time is not following MACs. '?' marks a contended or noisy ratio."""
     counted = {r["step"]: r for r in rows if _given(r.get("macs"))}
     if not counted:
         raise _nothing("no roadmap step was counted")
@@ -54,21 +55,23 @@ def roadmap_figure(rows: Sequence[dict[str, Any]]) -> Figure:
     ax.grid(True, axis="y", alpha=0.3)
     if timed:
         ax = axes[1]
+        ax.plot(steps, [counted[s]["macs"] / counted[steps[0]]["macs"] for s in steps], "k--", alpha=0.6,
+                label="MACs × first step (if time followed MACs)")  # fmt: skip
         for backend in dict.fromkeys(r["backend"] for r in timed):
-            mine = sorted((r for r in timed if r["backend"] == backend), key=lambda r: r["step"])
-            xs = [r["step"] for r in mine]
-            line = ax.errorbar(xs, [r["latency_ms"] for r in mine],
-                               yerr=[r["latency_iqr_ms"] if _given(r.get("latency_iqr_ms")) else 0 for r in mine],
-                               marker="o", capsize=3, label=f"{backend}: measured (IQR bars)")  # fmt: skip
-            base = next((r for r in mine if r["step"] == 0), None)
-            if base is not None:
-                ax.plot(xs, [base["latency_ms"] * r["macs"] / base["macs"] for r in mine], "--",
-                        color=line[0].get_color(), alpha=0.6, label=f"{backend}: if time followed MACs")  # fmt: skip
+            mine = sorted((r for r in timed if r["backend"] == backend and _given(r.get("latency_vs_step0"))),
+                          key=lambda r: r["step"])  # fmt: skip
+            ys = [r["latency_vs_step0"] for r in mine]
+            lows = [r["latency_vs_step0_low"] if _given(r.get("latency_vs_step0_low")) else y for r, y in zip(mine, ys)]
+            highs = [r["latency_vs_step0_high"] if _given(r.get("latency_vs_step0_high")) else y
+                     for r, y in zip(mine, ys)]  # fmt: skip
+            ax.errorbar([r["step"] for r in mine], ys, yerr=[[y - lo for y, lo in zip(ys, lows)],
+                        [hi - y for y, hi in zip(ys, highs)]], marker="o", capsize=3,
+                        label=f"{backend}: latency × step 0 (95% interval)")  # fmt: skip
             for r in mine:
-                if _given(r.get("doubt")):
-                    ax.annotate("?", (r["step"], r["latency_ms"]), color="#b7791f", xytext=(3, 6),
+                if any(tag in str(r.get("doubt") or "") for tag in ("contended", "noisy")):
+                    ax.annotate("?", (r["step"], r["latency_vs_step0"]), color="#b7791f", xytext=(3, 6),
                                 textcoords="offset points")  # fmt: skip
-        ax.set_ylabel("latency, median (ms)")
+        ax.set_ylabel("× step 0 (ResNet-50)")
         ax.legend(fontsize=8)
         ax.grid(True, axis="y", alpha=0.3)
     labels = [f"{s}" for s in steps]

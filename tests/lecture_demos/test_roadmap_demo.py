@@ -69,7 +69,9 @@ def test_latency_is_set_beside_macs_relative_to_step_0(monkeypatch):
     fig = figures.roadmap_figure(result.to_pandas().to_dict("records"))  # as -o x.png draws it: NaN cells
     latency_axis = fig.axes[1]
     assert len(fig.axes) == 2 and not [t for t in latency_axis.texts if t.get_text() == "?"]
-    assert list(latency_axis.lines[0].get_ydata()) == pytest.approx([100.0, 90.0, 120.0])
+    macs_line, latency_line = latency_axis.lines[0], latency_axis.lines[1]
+    assert list(latency_line.get_ydata()) == pytest.approx([1.0, 0.9, 1.2])
+    assert list(macs_line.get_ydata()) == pytest.approx([r["macs"] / rows[0]["macs"] for r in (rows[0], rows[6], rows[7], rows[12])])
 
 
 def test_latency_gaps_is_a_pure_rule():
