@@ -25,7 +25,6 @@ from effprof.lecture.claims import ClaimRow, ClaimsResult, Evidence
 from effprof.lecture.paired import Target, time_paired
 from effprof.models.build import build_model
 
-
 # --- the layers of the mobile table and of the depthwise-separable claim ---------------------------------
 
 

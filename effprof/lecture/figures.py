@@ -61,11 +61,11 @@ def roadmap_figure(rows: Sequence[dict[str, Any]]) -> Figure:
             mine = sorted((r for r in timed if r["backend"] == backend and _given(r.get("latency_vs_step0"))),
                           key=lambda r: r["step"])  # fmt: skip
             ys = [r["latency_vs_step0"] for r in mine]
-            lows = [r["latency_vs_step0_low"] if _given(r.get("latency_vs_step0_low")) else y for r, y in zip(mine, ys)]
+            lows = [r["latency_vs_step0_low"] if _given(r.get("latency_vs_step0_low")) else y for r, y in zip(mine, ys, strict=True)]
             highs = [r["latency_vs_step0_high"] if _given(r.get("latency_vs_step0_high")) else y
-                     for r, y in zip(mine, ys)]  # fmt: skip
-            ax.errorbar([r["step"] for r in mine], ys, yerr=[[y - lo for y, lo in zip(ys, lows)],
-                        [hi - y for y, hi in zip(ys, highs)]], marker="o", capsize=3,
+                     for r, y in zip(mine, ys, strict=True)]  # fmt: skip
+            ax.errorbar([r["step"] for r in mine], ys, yerr=[[y - lo for y, lo in zip(ys, lows, strict=True)],
+                        [hi - y for y, hi in zip(ys, highs, strict=True)]], marker="o", capsize=3,
                         label=f"{backend}: latency × step 0 (95% interval)")  # fmt: skip
             for r in mine:
                 if any(tag in str(r.get("doubt") or "") for tag in ("contended", "noisy")):

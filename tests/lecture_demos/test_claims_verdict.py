@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from demo_helpers import macs_timed, slices
 
 from effprof.lecture import claims_run, paired
 from effprof.lecture.claims import (
@@ -19,8 +20,6 @@ from effprof.lecture.claims import (
     verdict,
 )
 from effprof.lecture.claims_catalog import CLAIMS
-
-from demo_helpers import macs_timed, slices
 
 
 def ev(value, low=None, high=None, doubt=""):

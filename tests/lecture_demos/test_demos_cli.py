@@ -4,15 +4,14 @@ import json
 
 import pandas as pd
 import pytest
+from demo_helpers import macs_timed
 from typer.testing import CliRunner
 
 from effprof.bench.suite import load_suite
 from effprof.cli import app
 from effprof.cli.demos import register
 from effprof.errors import EffprofError
-from effprof.lecture import claims_run, paired
-
-from demo_helpers import macs_timed
+from effprof.lecture import paired
 
 register(app)
 runner = CliRunner()

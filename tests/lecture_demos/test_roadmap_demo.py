@@ -4,18 +4,17 @@ import json
 
 import pandas as pd
 import pytest
+from demo_helpers import slices
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
+from effprof import latency
 from effprof.cli import app
 from effprof.cli.demos import register
 from effprof.errors import EffprofError
-from effprof import latency
 from effprof.latency import Measurement
-from effprof.lecture import figures, roadmap
+from effprof.lecture import figures
 from effprof.lecture.roadmap import latency_gaps, run_roadmap
-
-from demo_helpers import slices
 
 register(app)
 runner = CliRunner()
