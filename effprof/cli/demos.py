@@ -1,5 +1,5 @@
 """Lecture demonstrations: ``roadmap`` (ResNet-50 -> ConvNeXt-T, counted and timed step by step) and
-``claims`` (the lecture's latency claims judged on this machine). Thin: parse, call, render, write.
+``claims`` (the lecture's latency claims judged on this machine). Thin: parse, call, show, write.
 
 ``register(app)`` adds them to effprof's Typer app; it is idempotent.
 """
@@ -10,24 +10,31 @@ from typing import Annotated
 
 import typer
 
-from effprof.cli import (
-    EXIT_EPILOG,
+from effprof.cli.common import (
     BudgetS,
     Device,
-    Outputs,
+    Steps,
     Threads,
-    _progress,
+    Wide,
+    check,
     failed_exit,
-    handle_errors,
     interrupt_exit,
-    out,
-    wrote,
-)  # fmt: skip
+    outputs_option,
+    register_commands,
+    show,
+    write,
+)
 from effprof.errors import EffprofError
+
+# The result types are light (effprof.results, rich): -o's help names their suffixes. The runners import
+# torch, so the commands import them when they run (``--help`` must not pay for torch).
+from effprof.lecture.claims import ClaimsResult
+from effprof.lecture.roadmap import RoadmapResult
 
 Backend = Annotated[
     str, typer.Option("--backend", help="Backends to time, comma-separated: eager, onnxruntime, compile; 'none' to count only.")
 ]
+
 
 def _steps(text: str | None) -> list[int] | None:
     if text is None:
@@ -38,35 +45,31 @@ def _steps(text: str | None) -> list[int] | None:
         raise EffprofError(f"--steps takes whole numbers like 0,3,7, got {text!r}") from None
 
 
-@handle_errors
 def roadmap(
     backend: Backend = "eager",
     steps: Annotated[str | None, typer.Option("--steps", help="Only these steps, e.g. 0,3,7,12 (default: all 13).")] = None,
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: BudgetS = None,
-    output: Outputs = None,
+    wide: Wide = False,
+    output: outputs_option(RoadmapResult) = None,
 ) -> None:
     """The ConvNeXt roadmap: ResNet-50 -> ConvNeXt-T one change at a time; MACs vs the paper, top-1, latency."""
     from effprof import api
-    from effprof.lecture.demo_report import ROADMAP_COLUMNS, ROADMAP_NOTES, write_demo
-    from effprof.lecture.figures import roadmap_figure
-    from effprof.lecture.roadmap import ROADMAP, run_roadmap
-    from effprof.reports.writers import check_outputs
+    from effprof.lecture.roadmap_run import run_roadmap
+    from effprof.models.roadmap import ROADMAP
 
-    outputs = list(output or [])
-    check_outputs(outputs)
+    outputs = check(output, RoadmapResult)
     timing = api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s).resolved()
     chosen = _steps(steps)
-    total = (len(chosen) if chosen else len(ROADMAP)) * max(1, len(timing.backends))
-    with _progress(total) as bar:
-        task = bar.add_task("timing" if timing.backends else "counting", total=total)
+    total = (len(set(chosen)) if chosen else len(ROADMAP)) * max(1, len(timing.backends))
+    with Steps("timing" if timing.backends else "counting", total) as progress:
         result = run_roadmap(timing.backends, steps=chosen, device=timing.device, threads=timing.threads,
                              budget_s=timing.budget_s, meta={**api.timing_meta(timing), "command": "roadmap"},
-                             on_step=lambda _: bar.advance(task))  # fmt: skip
-    out.print(result)
-    write_demo(outputs, result.to_pandas(), result.meta, roadmap_figure, title="effprof roadmap: ResNet-50 -> ConvNeXt-T",
-               notes=ROADMAP_NOTES, columns=ROADMAP_COLUMNS, on_written=wrote)  # fmt: skip
+                             on_step=lambda r: progress.advance(f"step {r['step']}" + (
+                                 f" ({r['backend']})" if r.get("backend") else "")))  # fmt: skip
+    show(result, wide=wide)
+    write(outputs, result)
     if result.interrupted:
         raise interrupt_exit(f"kept {len({r['step'] for r in result.rows})} steps")
     if result.errors:
@@ -74,7 +77,6 @@ def roadmap(
                           + "; ".join(f"step {r['step']}: {r['error']}" for r in result.errors))  # fmt: skip
 
 
-@handle_errors
 def claims(
     backend: Backend = "eager,onnxruntime",
     group: Annotated[
@@ -87,39 +89,32 @@ def claims(
     budget_s: Annotated[
         float, typer.Option("--budget-s", min=0.01, help="Seconds of timed runs per side of each paired timing.")
     ] = 0.5,
-    output: Outputs = None,
+    wide: Wide = False,
+    output: outputs_option(ClaimsResult) = None,
 ) -> None:
     """The lecture's latency claims, each judged here per backend: holds, does not hold, or inconclusive."""
     from effprof import api
+    from effprof.lecture.claims_catalog import CLAIMS
     from effprof.lecture.claims_run import check_groups, run_claims
-    from effprof.lecture.demo_report import CLAIM_COLUMNS, CLAIMS_NOTES, write_demo
-    from effprof.lecture.figures import claims_figure
-    from effprof.reports.writers import check_outputs
 
-    outputs = list(output or [])
-    check_outputs(outputs)
+    outputs = check(output, ClaimsResult)
     groups = check_groups(group)
     timing = api.Timing.parse(backend, device=device, threads=threads, budget_s=budget_s).resolved()
-    total = len(groups) * max(1, len(timing.backends))
-    with _progress(total) as bar:
-        task = bar.add_task("timing", total=total)
-
-        def started(name: str, on: str) -> None:
-            bar.update(task, description=f"{name} ({on})")
-            bar.advance(task)
-
+    timed_groups = [g for g in groups if any(c.group == g and not c.counted_only for c in CLAIMS.values())]
+    total = len(timed_groups) * len(timing.backends)
+    with Steps("claims", total) as progress:
         result = run_claims(timing.backends, groups=groups, device=timing.device, threads=timing.threads,
                             budget_s=timing.budget_s, meta={**api.timing_meta(timing), "command": "claims"},
-                            on_group=started)  # fmt: skip
-    out.print(result)
-    write_demo(outputs, result.to_pandas(), result.meta, claims_figure, title="effprof claims: the lecture's latency claims",
-               notes=CLAIMS_NOTES, columns=CLAIM_COLUMNS, on_written=wrote)  # fmt: skip
+                            on_start=lambda name, on: progress.describe(f"{name} ({on})"),
+                            on_done=lambda name, on: progress.advance(f"{name} ({on})"))  # fmt: skip
+    show(result, wide=wide)
+    write(outputs, result)
     if result.interrupted:
         raise interrupt_exit(f"kept {len(result.rows)} judged rows")
-    errors = [r for r in result.rows if r.error]
-    if errors:
-        raise failed_exit(f"{len(errors)} of {len(result.rows)} claim rows could not be measured: "
-                          + "; ".join(dict.fromkeys(f"{r.claim.group} ({r.backend}): {r.error}" for r in errors)))  # fmt: skip
+    if result.errors:
+        raise failed_exit(f"{len(result.errors)} of {len(result.rows)} claim rows could not be measured: "
+                          + "; ".join(dict.fromkeys(f"{r.claim.group} ({r.backend}): {r.error}"
+                                                    for r in result.errors)))  # fmt: skip
 
 
 COMMANDS = (
@@ -132,7 +127,4 @@ COMMANDS = (
 
 def register(app: typer.Typer) -> None:
     """Add ``roadmap`` and ``claims`` to ``app``; a command already registered under its name is left alone."""
-    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
-    for name, command, epilog in COMMANDS:
-        if name not in present:
-            app.command(name, epilog=f"{epilog}\n\n{EXIT_EPILOG}")(command)
+    register_commands(app, COMMANDS)

@@ -20,9 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
+from effprof.results import Result, to_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HOLDS = "holds"
 FAILS = "does not hold"
@@ -193,8 +196,22 @@ CLAIM_COLUMNS = ("claim_id", "group", "claim", "quantity", "backend", "measured"
 
 
 @dataclass
-class ClaimsResult:
+class ClaimsResult(Result):
     """Every claim judged on every backend: ``to_pandas()`` has one row per (claim, backend)."""
+
+    kind: ClassVar[str] = "claims"
+    figures: ClassVar[tuple[str, ...]] = ("claims",)
+    #: what an HTML report says above the figure, and the columns (renamed) of its digest table
+    notes: ClassVar[tuple[str, ...]] = (
+        "Each claim reduced to one measured ratio with a 95% interval (paired timing); holds when the interval "
+        "lies in the stated range, does not hold when it lies outside, inconclusive when it straddles an edge "
+        "or the timing was contended or noisy.",
+    )  # fmt: skip
+    digest_columns: ClassVar[dict[str, str]] = {
+        "claim": "claim (as stated)", "quantity": "measured ratio", "backend": "backend", "measured": "measured",
+        "measured_low": "95% low", "measured_high": "95% high", "holds_if": "holds if", "verdict": "verdict",
+        "doubt": "doubt", "why": "why", "reference": "see also",
+    }  # fmt: skip
 
     rows: list[ClaimRow]
     meta: dict[str, Any]
@@ -202,8 +219,16 @@ class ClaimsResult:
     interrupted: bool = False
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def title(self) -> str:
+        return "effprof claims: the lecture's latency claims, measured here"
+
+    @property
+    def errors(self) -> list[ClaimRow]:
+        return [r for r in self.rows if r.error]
+
     def to_pandas(self) -> pd.DataFrame:
-        return pd.DataFrame([r.as_dict() for r in self.rows], columns=list(CLAIM_COLUMNS))
+        return to_frame([r.as_dict() for r in self.rows], CLAIM_COLUMNS)
 
     def counts(self) -> dict[str, int]:
         """How many (claim, backend) rows hold, fail and are inconclusive."""
@@ -211,8 +236,3 @@ class ClaimsResult:
         for r in self.rows:
             found[r.verdict] += 1
         return found
-
-    def __rich__(self):
-        from effprof.lecture.demo_render import render_claims
-
-        return render_claims(self)

@@ -21,6 +21,7 @@ from effprof.counters.analytic import count_analytic
 from effprof.errors import EffprofError
 from effprof.latency.contention import ThreadChoice
 from effprof.lecture import claims_catalog as cat
+from effprof.lecture import demo_render  # noqa: F401  (registers the rich rendering of ClaimsResult)
 from effprof.lecture.claims import ClaimRow, ClaimsResult, Evidence
 from effprof.lecture.paired import Target, time_paired
 from effprof.models.build import build_model
@@ -203,11 +204,13 @@ def run_claims(
     threads: int | ThreadChoice | None = None,
     budget_s: float | None = None,
     meta: dict[str, Any] | None = None,
-    on_group: Callable[[str, str], None] | None = None,
+    on_start: Callable[[str, str], None] | None = None,
+    on_done: Callable[[str, str], None] | None = None,
 ) -> ClaimsResult:
     """Judge every claim of ``groups`` on every backend; a group that fails on a backend makes its rows errors.
 
-    ``backends`` empty: only the counted claims. Ctrl-C keeps the rows already judged (``interrupted``).
+    ``backends`` empty: only the counted claims. ``on_start(group, backend)`` and ``on_done(group, backend)``
+    bracket each timed group (progress). Ctrl-C keeps the rows already judged (``interrupted``).
     """
     chosen = check_groups(groups)
     options: dict[str, Any] = {"device": device, "threads": threads}
@@ -221,14 +224,15 @@ def run_claims(
         for group in chosen:
             timed = [c for c in claims if c.group == group and not c.counted_only]
             for backend in backends if timed else ():
-                if on_group is not None:
-                    on_group(group, backend)
+                if on_start is not None:
+                    on_start(group, backend)
                 try:
                     evidence = GROUP_RUNS[group](backend, options)
+                    result.rows += [ClaimRow(c, backend, evidence[c.id]) for c in timed]
                 except EffprofError as exc:
                     result.rows += [ClaimRow(c, backend, error=exc.message) for c in timed]
-                    continue
-                result.rows += [ClaimRow(c, backend, evidence[c.id]) for c in timed]
+                if on_done is not None:
+                    on_done(group, backend)
     except KeyboardInterrupt:
         result.interrupted = True
     order = {c.id: i for i, c in enumerate(cat.CLAIMS.values())}

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from effprof.errors import EffprofError
 from effprof.models.registry import PaperRef, register_model
+
+if TYPE_CHECKING:  # torch only for annotations: the registry imports without torch (as zoo.py)
+    from torch import nn
 
 CITATION = "Liu et al. 2022, A ConvNet for the 2020s, Figure 2"
 

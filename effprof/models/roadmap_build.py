@@ -10,12 +10,14 @@ library builds.
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from torch import nn
 from torchvision.models.convnext import CNBlockConfig, ConvNeXt, LayerNorm2d
 from torchvision.models.resnet import Bottleneck
 
-from effprof.models.roadmap import Knobs
+if TYPE_CHECKING:  # annotations only: effprof.models.roadmap imports this module when a step is built
+    from effprof.models.roadmap import Knobs
 
 
 def _norm(knobs: Knobs, channels: int) -> nn.Module:

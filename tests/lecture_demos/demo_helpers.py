@@ -4,9 +4,9 @@ from effprof.counters.analytic import count_analytic
 from effprof.latency import Measurement
 
 
-def slices(ms, contended=None):
+def slices(ms, contended=None, backend="eager"):
     """A merged paired-timing Measurement with these slice medians."""
-    return Measurement("eager", "cpu", 2, [m / 1e3 for m in ms], slice_ms=list(ms),
+    return Measurement(backend, "cpu", 2, [m / 1e3 for m in ms], slice_ms=list(ms),
                        slice_contended=list(contended or [False] * len(ms)), usable_cores=2,
                        contended=sum(contended or []) > len(ms) / 2, others_cores=1.0 if contended else 0.0)  # fmt: skip
 

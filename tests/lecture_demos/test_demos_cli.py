@@ -23,6 +23,12 @@ def test_register_twice_adds_each_command_once():
     assert names.count("roadmap") == 1 and names.count("claims") == 1
 
 
+@pytest.mark.parametrize("command", ["roadmap", "claims", "explain"])
+def test_help_offers_tables_and_plots(command):
+    words = " ".join(runner.invoke(app, [command, "--help"]).output.replace("│", " ").split())
+    assert ".csv .json .md .html .png .svg" in words
+
+
 def test_claims_prints_every_claim_and_writes_rows(monkeypatch, tmp_path):
     monkeypatch.setattr(paired.latency, "measure_paired", macs_timed)
     paths = [tmp_path / "c.csv", tmp_path / "c.json", tmp_path / "c.html", tmp_path / "c.png"]
@@ -51,13 +57,20 @@ def test_claims_bad_input_is_one_line_exit_2(args):
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
-def test_explain_draws_its_figure(tmp_path):
-    path = tmp_path / "dw.png"
-    result = runner.invoke(app, ["explain", "dwconv", "--cout", "128", "-o", str(path)])
+def test_explain_draws_its_figure_and_writes_its_checks(tmp_path):
+    path, csv, page = tmp_path / "dw.png", tmp_path / "dw.csv", tmp_path / "dw.html"
+    result = runner.invoke(app, ["explain", "dwconv", "--cin", "256", "--cout", "128", "-o", str(path), "-o", str(csv),
+                                 "-o", str(page)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert path.read_bytes()[:4] == b"\x89PNG"
-    assert runner.invoke(app, ["explain", "se", "-o", str(tmp_path / "se.png")]).exit_code == 2
-    assert runner.invoke(app, ["explain", "dwconv", "-o", str(tmp_path / "dw.csv")]).exit_code == 2
+    assert path.read_bytes()[:4] == b"\x89PNG" and "data:image/png;base64" in page.read_text()
+    rows = pd.read_csv(csv).set_index("quantity")
+    assert rows.loc["params, standard", "counted"] == 3 * 3 * 256 * 128  # K²·Cin·Cout
+    assert rows.loc["params, separable", "counted"] == 3 * 3 * 256 + 256 * 128  # K²·Cin + Cin·Cout
+    refused = runner.invoke(app, ["explain", "se", "-o", str(tmp_path / "se.png")])
+    assert refused.exit_code == 2 and "explain se has no figure to draw" in refused.output
+    assert not (tmp_path / "se.png").exists()
+    assert runner.invoke(app, ["explain", "se", "-o", str(tmp_path / "se.csv")]).exit_code == 0
+    assert runner.invoke(app, ["explain", "dwconv", "-o", str(tmp_path / "dw.txt")]).exit_code == 2
 
 
 def _suite(tmp_path, demos):
@@ -72,7 +85,7 @@ def test_the_lecture_handout_holds_the_roadmap_and_the_claims(tmp_path):
                                  "-o", str(html), "-o", str(tmp_path / "h.json")])  # fmt: skip
     assert result.exit_code == 0, result.output
     page = html.read_text()
-    assert "ConvNeXt roadmap: ResNet-50 -&gt; ConvNeXt-T" in page and "The lecture&#x27;s latency claims" in page
+    assert "the ConvNeXt roadmap, ResNet-50 -&gt; ConvNeXt-T" in page and "the lecture&#x27;s latency claims" in page
     assert page.count("data:image/png;base64") >= 2 and "separate downsampling layers" in page
     assert "demos" not in json.loads((tmp_path / "h.json").read_text())  # tables keep the bench rows only
 

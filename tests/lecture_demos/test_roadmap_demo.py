@@ -13,8 +13,10 @@ from effprof.cli import app
 from effprof.cli.demos import register
 from effprof.errors import EffprofError
 from effprof.latency import Measurement
-from effprof.lecture import figures
-from effprof.lecture.roadmap import latency_gaps, run_roadmap
+from effprof.lecture.roadmap import latency_gaps
+from effprof.lecture.roadmap_run import run_roadmap
+from effprof.reports.plots import explain as explain_plot
+from effprof.reports.plots import roadmap as roadmap_plot
 
 register(app)
 runner = CliRunner()
@@ -65,7 +67,7 @@ def test_latency_is_set_beside_macs_relative_to_step_0(monkeypatch):
     assert rows[12]["error"] == "eager: export failed" and rows[12]["macs"] > 4e9  # counted, not timed
     (gap,) = result.gaps()  # 6 -> 7: MACs +2%, time +33%
     assert gap["step"] == 7 and gap["latency_change"] == pytest.approx(120 / 90 - 1)
-    fig = figures.roadmap_figure(result.to_pandas().to_dict("records"))  # as -o x.png draws it: NaN cells
+    fig = roadmap_plot.roadmap_figure(result.to_pandas().to_dict("records"))  # as -o x.png draws it: NaN cells
     latency_axis = fig.axes[1]
     assert len(fig.axes) == 2 and not [t for t in latency_axis.texts if t.get_text() == "?"]
     macs_line, latency_line = latency_axis.lines[0], latency_axis.lines[1]
@@ -85,23 +87,23 @@ def test_latency_gaps_is_a_pure_rule():
 
 
 def test_roadmap_figure_is_a_figure(counted):
-    fig = figures.roadmap_figure(counted.rows)
+    fig = roadmap_plot.roadmap_figure(counted.rows)
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     with pytest.raises(EffprofError, match="nothing to draw"):
-        figures.roadmap_figure([])
+        roadmap_plot.roadmap_figure([])
 
 
 def test_lecture_figures_follow_the_formulas():
-    fig = figures.separable_figure(3, 256)
+    fig = explain_plot.separable_figure(3, 256)
     (curve, _marker) = [line for line in fig.axes[0].lines if len(line.get_xdata()) > 1][:1] + [None]
     assert curve.get_ydata()[-1] < 9 and curve.get_ydata()[-1] > 8.9  # Cout = 1024 -> 8.92, tending to K²
-    growth = figures.growth_figure((224, 448))
+    growth = explain_plot.growth_figure((224, 448))
     vit, swin = growth.axes[0].lines[:2]
     assert vit.get_ydata()[1] / vit.get_ydata()[0] == pytest.approx(16, rel=0.02)  # pixels x4 -> N² x16
     assert swin.get_ydata()[1] / swin.get_ydata()[0] == pytest.approx(4, rel=0.02)  # linear in pixels
-    assert isinstance(figures.explain_figure("swin", {"window": 7, "dim": 96, "size": 56}), Figure)
+    assert isinstance(explain_plot.explain_figure("swin", {"window": 7, "dim": 96, "size": 56}), Figure)
     with pytest.raises(EffprofError, match="has no figure"):
-        figures.explain_figure("ghost", {})
+        explain_plot.explain_figure("ghost", {})
 
 
 def test_cli_counts_only_and_writes_every_format(tmp_path):

@@ -94,3 +94,13 @@ def test_paper_figures_have_a_source_each():
         assert step.source.startswith("Figure 2") and step.change
     assert [s.paper_gmacs for s in ROADMAP[:8]] == [4.1, 4.5, 4.4, 2.4, 5.3, 4.6, 4.1, 4.2]
     assert ROADMAP[0].paper_top1 == 78.8 and ROADMAP[-1].paper_top1 == 82.0
+
+
+def test_effprof_list_shows_the_roadmap_with_step_0s_params():
+    from effprof.models.metadata import model_rows
+    from effprof.models.registry_params import PARAMS
+
+    (row,) = model_rows("convnext_roadmap")
+    # the shipped table (no build): step 0 is torchvision's resnet50, whose weights metadata says 25,557,032
+    assert PARAMS["convnext_roadmap"] == row["params"] == ResNet50_Weights.IMAGENET1K_V1.meta["num_params"]
+    assert row["paper_macs"] == pytest.approx(4.1e9) and row["family"] == "ConvNeXt"
