@@ -153,6 +153,8 @@ def test_memory_bound_ops_turn_the_verdicts(monkeypatch):
     got = {r.claim.id: r.verdict for r in result.rows}
     assert got["table_se_per_mac"] == HOLDS
     assert got["separable_128_56"] == FAILS  # the depthwise half now dominates: time falls far less than 8x
+    why = {r.claim.id: r.why for r in result.rows}
+    assert why["separable_128_56"].endswith("the depthwise half is memory-bound, so time falls less than MACs")
 
 
 def test_the_catalog_states_every_claim_and_its_range():
