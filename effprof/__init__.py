@@ -12,7 +12,7 @@ import sys
 from effprof.errors import EffprofError
 
 __version__ = "0.1.0"
-__all__ = ["EffprofError", "__version__", "compare", "finetune", "profile", "profile_training"]
+__all__ = ["EffprofError", "__version__", "compare", "finetune", "profile", "profile_training", "run_claims", "run_roadmap"]
 
 
 class _TorchvisionShim(importlib.abc.MetaPathFinder):
@@ -47,4 +47,12 @@ def __getattr__(name: str):
         from effprof import training
 
         return getattr(training, name)
+    if name == "run_roadmap":  # the ConvNeXt roadmap, counted and timed (effprof roadmap)
+        from effprof.lecture.roadmap_run import run_roadmap
+
+        return run_roadmap
+    if name == "run_claims":  # the lecture's latency claims, judged (effprof claims)
+        from effprof.lecture.claims_run import run_claims
+
+        return run_claims
     raise AttributeError(f"module 'effprof' has no attribute {name!r}")

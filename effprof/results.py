@@ -408,6 +408,14 @@ class ChecksResult(TableResult):
     kind = "formulas"
 
 
+class ExplainReport(TableResult):
+    """``effprof explain``: one row per check of the topic on a real module; ``source`` is the Explanation
+    (topic, config), whose figure a topic may have (dwconv, vit, swin)."""
+
+    kind = "explain"
+    figures = ("explain",)
+
+
 class ScaleResult(TableResult):
     """``effprof scale``: EfficientNet B0-B7 next to 2^phi and the literal compound rule."""
 

@@ -45,6 +45,8 @@ class BenchResult(Result):
     interrupted: bool = False
     comparison: Comparison | None = None
     baseline_path: str | None = None
+    #: the suite's lecture demonstrations (``demos``: roadmap, claims results), run for its HTML report
+    demos: list[Result] = field(default_factory=list)
 
     @property
     def title(self) -> str:

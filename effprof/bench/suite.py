@@ -127,8 +127,12 @@ class SuiteFile(BaseModel):
     budget_s: number(ge=None, gt=0, le=MAX_BUDGET_S) | None = None
     rounds: whole(1, MAX_ROUNDS) | None = None
     tolerance: Tolerance | None = None
+    #: lecture demonstrations added to the suite's HTML report (effprof roadmap, effprof claims)
+    demos: Names | None = None
 
 
+#: the demonstrations a suite's ``demos`` may name
+DEMOS = ("roadmap", "claims")
 SUITE_KEYS = tuple(SuiteFile.model_fields)
 MODEL_KEYS = tuple(ModelEntry.model_fields)
 TOLERANCE_KEYS = tuple(Tolerance.model_fields)
@@ -167,6 +171,7 @@ class Suite:
     #: timed suites time each model in this many slices, alternating with the reference's (budget_s in all)
     rounds: int = 10
     tolerance: Tolerance = field(default_factory=Tolerance)
+    demos: tuple[str, ...] = ()
 
     def cases(self) -> list[Case]:
         """Every (model, resolution, batch), the reference model's first so its latency is known early."""
@@ -184,6 +189,8 @@ class Suite:
         doc.pop("description")
         doc["models"] = [dict(m) for m in self.models]
         doc["tolerance"] = self.tolerance.model_dump()
+        if not self.demos:
+            doc.pop("demos")  # a suite without demos records what it did before they existed
         return doc
 
 
@@ -211,6 +218,11 @@ def _suite_kwargs(where: str, given: dict[str, Any]) -> dict[str, Any]:
         )
     if given.get("counters") is not None:
         kwargs["counters"] = _checked(where, parse_counters, list(given["counters"])) or ("analytic",)
+    if given.get("demos") is not None:
+        unknown = [d for d in given["demos"] if d not in DEMOS]
+        if unknown:
+            raise EffprofError(f"{where}: demos: unknown demonstration {unknown[0]!r}; valid: {', '.join(DEMOS)}")
+        kwargs["demos"] = tuple(dict.fromkeys(given["demos"]))
     for key in ("description", "device", "threads", "budget_s", "rounds", "tolerance"):
         if given.get(key) is not None:
             kwargs[key] = given[key]

@@ -24,6 +24,7 @@ from effprof.cli.common import (
     outputs_option,
     register_commands,
     say,
+    show,
     write,
 )
 from effprof.errors import EXIT_OK, EffprofError
@@ -123,6 +124,8 @@ def bench(
     result = with_comparison(result, loaded, baseline)
     out.print(Markdown(result.to_markdown(details=False).split("\n### All rows\n")[0]))
     out.print(render_bench_rows(result, width=out.width, wide=wide))
+    if suite.demos and not result.interrupted and any(p.suffix.lower() == ".html" for p in outputs):
+        result = dataclasses.replace(result, demos=_run_demos(suite, backends, wide=wide))
     write(outputs, result)
     warning = append_step_summary(result.to_markdown(details=True))
     if warning:
@@ -136,6 +139,17 @@ def bench(
         return
     if end.exit_code != EXIT_OK:
         raise failed_exit(end.message, end.label, end.exit_code)
+
+
+def _run_demos(suite, backends: tuple[str, ...] | None, *, wide: bool) -> list:
+    """The suite's lecture demonstrations (``demos``), run as the suite times and printed: for its HTML report."""
+    from effprof.bench.run import suite_timing
+    from effprof.lecture.demos import run_demos
+
+    timing = suite_timing(suite, backends).resolved()
+    say("lecture", "cyan", f"running {', '.join(suite.demos)} for the HTML report (backends: "
+        f"{', '.join(timing.backends) or 'none, counts only'})")  # fmt: skip
+    return run_demos(suite.demos, timing, on_done=lambda demo: show(demo, wide=wide))
 
 
 COMMANDS = (("bench", bench, EPILOG),)

@@ -12,7 +12,7 @@ import typer
 
 from effprof.cli.common import Batch, Steps, check, failed_exit, out, outputs_option, register_commands, write
 from effprof.errors import EffprofError
-from effprof.results import ChecksResult, ScaleResult, SweepReport
+from effprof.results import PLOT_SUFFIXES, ChecksResult, ExplainReport, ScaleResult, SweepReport
 
 
 def formulas(
@@ -141,15 +141,29 @@ def explain(
     ratio: _opt("--ratio", "Ghost ratio s.") = None,
     dw_size: _opt("--dw-size", "Ghost cheap-op kernel d.") = None,
     groups: _opt("--groups", "Group-conv groups g.") = None,
+    output: outputs_option(ExplainReport) = None,
 ) -> None:
-    """A lecture derivation with your numbers, next to a count on a real module. Options default per topic."""
+    """A lecture derivation with your numbers, next to a count on a real module. Options default per topic.
+
+    -o x.csv (.json .md .html) writes the checks; -o x.png (or .svg) draws the topic's figure: dwconv (the
+    saving vs Cout), vit and swin (attention growth).
+    """
     from effprof.lecture.explain import explain as run_explain
+    from effprof.reports.meta import run_meta
+    from effprof.reports.plots.explain import FIGURE_TOPICS
+
+    outputs = check(output, ExplainReport)
+    if topic not in FIGURE_TOPICS and any(p.suffix.lower() in PLOT_SUFFIXES for p in outputs):
+        raise EffprofError(f"explain {topic} has no figure to draw; topics with one: {', '.join(FIGURE_TOPICS)} "
+                           "(write a table instead: .csv .json .md .html)")  # fmt: skip
 
     result = run_explain(
         topic, cin=cin, cout=cout, kernel=kernel, size=size, expansion=expansion, reduction=reduction, phi=phi,
         patch=patch, window=window, dim=dim, ratio=ratio, dw_size=dw_size, groups=groups,
     )  # fmt: skip
     out.print(result)
+    write(outputs, ExplainReport([r.as_dict() for r in result.rows], run_meta(command="explain", topic=result.topic,
+                                                                           config=result.config), source=result))
     if any(r.passed is False for r in result.rows):
         raise failed_exit("a formula disagrees with the count on this configuration")
 

@@ -42,4 +42,5 @@ PARAMS: dict[str, int] = {
     'convnext_small': 50223688,
     'convnext_base': 88591464,
     'efficientnet': 5288548,
+    'convnext_roadmap': 25557032,
 }

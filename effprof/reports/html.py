@@ -6,7 +6,9 @@ plots are embedded as base64 PNG (``data:`` URLs), styles are inline, and the ru
 
 ``report_html(result)`` writes any result: its figures (the names its type lists, drawn by
 effprof.reports.plots), then what its kind adds (a profile's summary, model rows per backend and
-op-class table; a bench's verdict and diff tables), then its rows and its meta.
+op-class table; a bench's verdict and diff tables, and the sections of the lecture demonstrations it
+ran), then its rows and its meta. A result that declares ``notes`` and ``digest_columns`` (the lecture's
+roadmap and claims) leads with a section: its notes, its figures, the digest table (``section_html``).
 """
 
 from __future__ import annotations
@@ -164,7 +166,10 @@ def _bench_blocks(result: Any) -> list[str]:
     results = {"model": "model", "input_shape": "input", "backend": "backend", "params": "params", "macs": "MACs",
                "activations": "activations", "latency_ms": "latency ms", "latency_norm": f"× {reference}",
                "error": "error"}  # fmt: skip
-    return [*blocks, "<h2>Results</h2>", _table(df[[c for c in results if c in df.columns]].rename(columns=results))]
+    # then the lecture demonstrations the suite ran (``demos``: the roadmap, the claims), one section each
+    demos = [section_html(demo, demo.title) for demo in getattr(result, "demos", ())]
+    return [*blocks, "<h2>Results</h2>", _table(df[[c for c in results if c in df.columns]].rename(columns=results)),
+            *demos]
 
 
 def _profile_blocks(result: Any) -> list[str]:
@@ -173,6 +178,18 @@ def _profile_blocks(result: Any) -> list[str]:
     return ["<h2>Summary</h2>", _key_values(summary),
             "<h2>Model, per backend</h2>", _table(result.model_frame()),
             "<h2>By op class</h2>", _table(result.op_class_frame())]  # fmt: skip
+
+
+def section_html(result: Any, heading: str | None = None) -> str:
+    """A lecture result's section: ``heading``, its notes, its figures, its digest table (``digest_columns``,
+    renamed; all its columns when it declares none)."""
+    columns: dict[str, str] = getattr(result, "digest_columns", {})
+    df = result.to_pandas()
+    digest = df[[c for c in columns if c in df.columns]].rename(columns=columns) if columns else df
+    parts = [f"<h2>{html.escape(heading)}</h2>"] if heading else []
+    parts += [f"<p>{html.escape(note)}</p>" for note in getattr(result, "notes", ())]
+    parts += [_figure(caption, content) for caption, content in _figures(result)]
+    return "\n".join([*parts, _table(digest)])
 
 
 def _figures(result: Any) -> list[Figure]:
@@ -193,12 +210,15 @@ def report_html(result: Any) -> str:
     kind = result.kind
     blocks: list[str] = []
     heading = None
+    figures: list[Figure] | None = None  # None: the result's figures, after the blocks
     if kind == "bench":
         blocks, heading = _bench_blocks(result), "All columns"
+    elif hasattr(result, "digest_columns"):  # the lecture's roadmap and claims: their section holds the figures
+        blocks, heading, figures = [section_html(result)], "All columns", []
     elif kind == "profile":
         # a RooflineReport holds its ProfileResult: the summary and op classes are the profile's
         blocks, heading = _profile_blocks(result if hasattr(result, "model_frame") else result.profile), "Layers"
     elif result.json_extra().get("summary") and isinstance(result.json_extra()["summary"], dict):
         blocks = ["<h2>Summary</h2>", _key_values(result.json_extra()["summary"])]
-    return to_html(result.to_pandas(), result.meta, result.title, blocks=blocks, figures=_figures(result),
-                   table_heading=heading)  # fmt: skip
+    return to_html(result.to_pandas(), result.meta, result.title, blocks=blocks,
+                   figures=_figures(result) if figures is None else figures, table_heading=heading)  # fmt: skip

@@ -4,8 +4,10 @@ Rule: a table is a list of ``Column``s, each with a ``drop`` rank (0: always sho
 dropped first). Given the console's width, columns are dropped, highest rank first (the rightmost of
 a rank first), until the table's natural width fits; ``wide`` keeps them all. Numbers never wrap and are
 never cut: a column is either shown whole or not at all, and the columns left out are named under the
-table. Only free-text columns (model names, layer paths) may wrap. A failed row shows a short red
-``error`` marker; its message goes under the table, where it can take the whole width.
+table. Only free-text columns (model names, layer paths) may wrap; one with ``wrap`` set counts as at
+most that wide while fitting (rich wraps it to fit), so a long sentence does not push every number out.
+A header may take two lines ('onnxruntime\n× step 0'): its widest line counts. A failed row shows a
+short red ``error`` marker; its message goes under the table, where it can take the whole width.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Column:
     #: free text (may wrap); anything else is a number or a short token and never wraps
     text: bool = False
     style: str | None = None
+    #: a text column counts as at most this many characters wide while fitting (rich wraps it); None: whole
+    wrap: int | None = None
 
 
 @dataclass
@@ -83,7 +87,8 @@ def fit_table(
         values = [_width(row[i]) for row in cells if row[i] is not None]
         if marks and not c.text:
             values.append(len("error"))
-        widths.append(max([cell_len(c.header), *values]))
+        natural = max([_width(c.header), *values])
+        widths.append(min(natural, max(c.wrap, _width(c.header))) if c.text and c.wrap else natural)
     keep = list(range(len(columns)))
     if not wide and width:
         while _table_width([widths[i] for i in keep]) > width:
@@ -102,7 +107,7 @@ def fit_table(
             first = next((n for n, i in enumerate(keep) if not columns[i].text), None)
             shown = [ERROR_MARK if n == first else (v if v is not None else "") for n, v in enumerate(shown)]
         add_row(table, *shown)
-    return Fitted(table, [columns[i].header for i in range(len(columns)) if i not in keep])
+    return Fitted(table, [columns[i].header.replace("\n", " ") for i in range(len(columns)) if i not in keep])
 
 
 def hidden_note(hidden: Sequence[str], width: int | None) -> Text | None:

@@ -3,7 +3,8 @@
 Rule: a result type lists the names of the figures it can draw (``Result.figures``, effprof.results);
 this module is the only place that knows how to draw them. ``-o x.png`` draws the first, an HTML
 report embeds all of them. The drawing functions live one per kind of figure in this package
-(compare, profile, roofline and predict, bench, scale, sweep, training) and share the helpers of ``style``.
+(compare, profile, roofline and predict, bench, scale, sweep, training, and the lecture's roadmap, claims
+and explain figures, which are pure functions returning a ``Figure``) and share the helpers of ``style``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from typing import Any
 
 from effprof.errors import EffprofError
 from effprof.reports.plots.bench import plot_changes
+from effprof.reports.plots.claims import claims_figure
 from effprof.reports.plots.compare import plot_compare
+from effprof.reports.plots.explain import FIGURE_TOPICS, explain_figure
 from effprof.reports.plots.profile import plot_profile
+from effprof.reports.plots.roadmap import roadmap_figure
 from effprof.reports.plots.roofline import plot_predictions, plot_roofline
 from effprof.reports.plots.scale import plot_scale
+from effprof.reports.plots.style import save_figure
 from effprof.reports.plots.sweep import plot_sweep
 from effprof.reports.plots.training import plot_finetune, plot_training
 
@@ -26,6 +31,29 @@ def _bench_changes(result: Any, path: Path) -> Path | None:
     if getattr(result, "comparison", None) is None:
         return None
     return plot_changes(result.comparison.to_dict(), path, title=result.title)
+
+
+def _records(result: Any) -> list[dict[str, Any]]:
+    return result.to_pandas().to_dict("records")
+
+
+def _pure(figure: Callable[[Any], Any]) -> Callable[[Any, Path], Path]:
+    """draw(result, path) of a pure figure function (result in, ``Figure`` out)."""
+
+    def draw(result: Any, path: Path) -> Path:
+        save_figure(figure(result), path)
+        return path
+
+    return draw
+
+
+def _explain(result: Any, path: Path) -> Path | None:
+    """An explain topic's figure; None for a topic without one (the CLI refuses -o x.png for those first)."""
+    explanation = result.source
+    if explanation.topic not in FIGURE_TOPICS:
+        return None
+    save_figure(explain_figure(explanation.topic, explanation.config), path)
+    return path
 
 
 #: figure name -> (caption in an HTML report, draw(result, path) -> path, or None when nothing to draw)
@@ -43,6 +71,11 @@ FIGURES: dict[str, tuple[str, Callable[[Any, Path], Path | None]]] = {
                  lambda r, p: plot_training(r.to_pandas(), p, title=r.title)),
     "finetune": ("strategies A, B, C: MACs, time and memory for all epochs",
                  lambda r, p: plot_finetune(r.to_pandas(), p, title=r.title)),
+    "roadmap": ("GMACs per step against the paper's, and latency × step 0 against MACs × step 0",
+                _pure(lambda r: roadmap_figure(_records(r)))),
+    "claims": ("each claim's measured ratio and 95% interval against the range where it holds",
+               _pure(lambda r: claims_figure(_records(r)))),
+    "explain": ("the topic's figure, from the lecture formulas", _explain),
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from effprof.errors import EffprofError
+from effprof.reports.fmt import missing
 
 
 def pyplot():
@@ -21,6 +22,16 @@ def pyplot():
 def nothing_to_plot(why: str) -> EffprofError:
     # exit 1: the run is not a typo; it left nothing for this figure to show
     return EffprofError(f"nothing to draw: {why}", exit_code=1)
+
+
+def given(value: Any) -> bool:
+    """A value is there: not None, NaN or pandas' NA (a missing cell of a DataFrame's records), not ''."""
+    return not missing(value) and value != ""
+
+
+def save_figure(fig, path) -> None:
+    """Save a figure made without pyplot (``matplotlib.figure.Figure``, as the lecture figures are); format by suffix."""
+    fig.savefig(path)
 
 
 def _tick_label(value: float, _pos: Any = None) -> str:
