@@ -10,7 +10,7 @@ ensure_torchvision_importable()
 from effprof.errors import EffprofError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["EffprofError", "__version__", "compare", "profile"]
+__all__ = ["EffprofError", "__version__", "compare", "pareto", "profile", "search"]
 
 
 def __getattr__(name: str):
@@ -19,4 +19,8 @@ def __getattr__(name: str):
         from effprof import api
 
         return getattr(api, name)
+    if name in ("pareto", "search"):  # effprof.choose: published accuracy vs measured latency
+        from effprof import choose
+
+        return getattr(choose, name)
     raise AttributeError(f"module 'effprof' has no attribute {name!r}")

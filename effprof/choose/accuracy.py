@@ -236,16 +236,15 @@ def family_key(name: str) -> str:
 
 
 def candidate(spec: str, resolution_px: int | None = None) -> Candidate:
-    """A spec as a candidate: at ``resolution_px``, else where its accuracy is published, else its default size."""
+    """A spec as a candidate at ``resolution_px``; None: its own size if an accuracy is published there, else the
+    published size nearest to it, else its own size."""
     if resolution_px is None:
+        name = torchvision_name(spec)
+        # the model's own size (torchvision's DEFAULT weights' crop, else effprof's default) when an accuracy is
+        # published there, else the published size nearest to it
+        default = (_torchvision_default_crop(name) if name else None) or default_resolution(spec)
         published = published_resolutions(spec)
-        if published:
-            name = torchvision_name(spec)
-            # torchvision's DEFAULT weights' crop when it publishes several (the model's own size)
-            default = _torchvision_default_crop(name) if name else None
-            resolution_px = default if default in published else published[0]
-        else:
-            resolution_px = default_resolution(spec)
+        resolution_px = min(published, key=lambda r: (abs(r - default), -r)) if published else default
     return Candidate(spec, resolution_px, family_of(spec), lookup(spec, resolution_px))
 
 

@@ -361,6 +361,9 @@ _register_hardware(app)
 from effprof.cli.bench import register as _register_bench  # noqa: E402
 
 _register_bench(app)
+from effprof.cli.choose import register as _register_choose  # noqa: E402
+
+_register_choose(app)
 
 
 def main() -> None:
