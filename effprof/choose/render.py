@@ -189,12 +189,20 @@ def render_search(result: SearchResult) -> Group:
         parts.append(Text(f"Spearman rank correlation, predicted vs measured (shortlist): {rho:+.2f}"))
     if result.scale is not None:
         parts.append(Text(f"measured / predicted, median over the shortlist: {result.scale:.2f}"))
-    misranked = result.misranked()
+    misranked, noise = result.misranked(), result.swapped_within_noise()
     if misranked:
-        parts.append(Text("predictor misranked: " + "; ".join(f"{a} predicted faster than {b}, measured slower"
-                                                             for a, b in misranked), style="yellow"))  # fmt: skip
-    elif len(result.measured()) >= 2:
+        parts.append(Text("predictor misranked (measured gap over the timings' IQR): " + "; ".join(
+            f"{a} predicted faster than {b}, measured slower" for a, b in misranked), style="yellow"))  # fmt: skip
+    if noise:
+        parts.append(Text(f"{len(noise)} more pair(s) swapped within the timings' spread (IQR), not counted as misranked: "
+                          + "; ".join(f"{a} / {b}" for a, b in noise), style="dim"))  # fmt: skip
+    if not misranked and not noise and len(result.measured()) >= 2:
         parts.append(Text("the predictor ordered every measured pair as measured", style="green"))
+    contended = [r for r in result.measured() if r["contended"]]
+    if contended:
+        parts.append(Text(f"{len(contended)} of {len(result.measured())} measurements were taken while other processes used "
+                          "the CPU: their order may reflect the load, not the models; re-run on a quiet machine",
+                          style="yellow"))  # fmt: skip
     for model, how in result.wrong_side():
         parts.append(Text(f"{model}: {how}", style="yellow"))
     for note in result.notes:

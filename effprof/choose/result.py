@@ -242,10 +242,24 @@ class SearchResult:
         return rows[i] if i is not None else None
 
     def misranked(self) -> list[tuple[str, str]]:
-        """(a, b): the predictor put a faster than b, the measurement b faster than a (measured rows only)."""
+        """(a, b): the predictor put a faster than b, the measurement b faster than a by more than either's
+        IQR (a swap within the spread of the timings is noise, not a misranking: ``swapped_within_noise``)."""
+        return self._discordant(significant=True)
+
+    def swapped_within_noise(self) -> list[tuple[str, str]]:
+        """Discordant pairs whose measured difference is within the larger of the two IQRs."""
+        return self._discordant(significant=False)
+
+    def _discordant(self, *, significant: bool) -> list[tuple[str, str]]:
         rows = self.measured()
         pairs = discordant_pairs([r["predicted_ms"] for r in rows], [r["latency_ms"] for r in rows])
-        return [(rows[i]["model"], rows[j]["model"]) for i, j in pairs]
+        out = []
+        for i, j in pairs:
+            a, b = rows[i], rows[j]
+            gap, spread = a["latency_ms"] - b["latency_ms"], max(a["latency_iqr_ms"] or 0.0, b["latency_iqr_ms"] or 0.0)
+            if (gap > spread) == significant:
+                out.append((a["model"], b["model"]))
+        return out
 
     def wrong_side(self) -> list[tuple[str, str]]:
         """(model, how): measured rows the predictor put on the other side of the target."""
@@ -275,6 +289,7 @@ class SearchResult:
                 "answer": answer["model"] if answer else None, "answer_latency_ms": answer["latency_ms"] if answer else None,
                 "predicted_answer": predicted["model"] if predicted else None, "scale_measured_over_predicted": self.scale,
                 "spearman_predicted_vs_measured": self.rank_correlation(), "misranked_pairs": self.misranked(),
+                "swapped_within_noise": self.swapped_within_noise(),
                 "wrong_side_of_target": self.wrong_side()}  # fmt: skip
 
     def failed(self) -> list[dict[str, Any]]:

@@ -12,10 +12,11 @@ from effprof.latency import Measurement
 
 
 def _choice(name: str, ms: float | None, top1: float | None, *, macs: int = 10**8, pixel1: float | None = None,
-            predicted: float | None = None) -> Choice:  # fmt: skip
+            predicted: float | None = None, iqr: float = 0.0) -> Choice:  # fmt: skip
     acc = Accuracy(top1, None, 224, "hand") if top1 is not None else None
     cand = Candidate(name, 224, "Test", Lookup(acc, "" if acc else "none published here", pixel1))
-    measurements = [Measurement("eager", "cpu", 1, [ms / 1e3] * 5)] if ms is not None else []
+    d = iqr / 2  # five blocks: the quartiles are the 2nd and 4th, so the IQR is 2d
+    measurements = [Measurement("eager", "cpu", 1, [(ms + x) / 1e3 for x in (-d, -d, 0, d, d)])] if ms is not None else []
     profile = SimpleNamespace(count=SimpleNamespace(macs=macs, params=10**6), measurements=measurements, error=None,
                               latency_errors={})  # fmt: skip
     return Choice(cand, profile, predicted_ms=predicted, shortlisted=predicted is not None and ms is not None)
@@ -78,3 +79,12 @@ def test_search_verdicts_by_hand():
     assert sorted(result.misranked()) == [("q @224", "r @224")]  # q predicted faster than r, measured slower
     assert dict(result.wrong_side()) == {"q @224": "predicted within the target, measured over"}
     assert result.summary()["answer"] == "p @224"
+    assert result.swapped_within_noise() == []
+
+
+def test_a_swap_within_the_timings_spread_is_not_a_misranking():
+    # q predicted faster than r, measured 0.5 ms slower, but r's IQR is 1 ms: noise
+    choices = [_choice("q", 6.0, 65.0, predicted=4.5), _choice("r", 5.5, 63.0, predicted=5.5, iqr=1.0)]
+    result = SearchResult("test grid", choices, {}, target_ms=5.0, predictor="hand")
+    assert result.rows()[1]["latency_iqr_ms"] == pytest.approx(1.0)
+    assert result.misranked() == [] and result.swapped_within_noise() == [("q @224", "r @224")]
