@@ -10,11 +10,11 @@ measurement, never a prediction.
 - shortlist: the ``shortlist`` most accurate points predicted within T x (1 + ``margin``); none there,
   the ``shortlist`` predicted fastest;
 - threads: the calibration is per thread count; when the thread policy picks fewer threads than a cached
-  calibration was timed with (others busy), the cached one predicts, and the second look rescales it;
-- second look: the predictions are rescaled by the median measured/predicted ratio of the shortlist
-  (the calibrated predictor models eager PyTorch; another backend, or a busy machine, shifts it), and
-  points now predicted within T x (1 + margin) that are more accurate than the current answer are
-  measured too (at most ``shortlist`` more).
+  calibration was timed with (others busy), the cached one predicts, and the further looks rescale it;
+- further looks (at most MAX_LOOKS): the predictions are rescaled by the median measured/predicted ratio
+  so far (the calibrated predictor models eager PyTorch; another backend, or a busy machine, shifts it),
+  and the ``shortlist`` most accurate points now predicted within T x (1 + margin) that are more accurate
+  than the current answer are measured too; the looks stop when no such point is left.
 """
 
 from __future__ import annotations
@@ -70,6 +70,10 @@ def grid(family: str) -> tuple[Grid, list[Candidate]]:
         raise EffprofError(f"no search grid for {family!r}; use one of mobilenet_v1, mobilenet_v2, mobilenet_v3, efficientnet")
     g = GRIDS[key]
     return g, [candidate(spec, res) for spec, res in g.specs]
+
+
+#: further looks after the first shortlist, each measuring at most ``shortlist`` more
+MAX_LOOKS = 3
 
 
 def cached_threads(device: str, counts: list[int]) -> int | None:
@@ -158,7 +162,7 @@ def search(
             n = want if threads is not None or refresh else cached_threads(device, [want, timing.threads.usable_cores])
             if n is not None and n != want:
                 result.notes.append(f"the calibration is cached for {n} threads and this run times with {want} (others "
-                                    "busy): the second look rescales the predictions by the measured/predicted ratio")  # fmt: skip
+                                    "busy): the further looks rescale the predictions by the measured/predicted ratio")  # fmt: skip
             stage("measuring device limits", 1)
             limits = device_limits(device, threads=n or want, refresh=refresh)
             step()
@@ -174,7 +178,7 @@ def search(
         result.predictor = "calibrated roofline (effprof predict), eager PyTorch on this device"
         if timing.backends[0] != "eager":
             result.notes.append(f"the calibrated predictor models eager PyTorch; measured on {timing.backends[0]} "
-                                "(the shortlist's measured/predicted ratio rescales the second look)")  # fmt: skip
+                                "(the measured/predicted ratio rescales the further looks)")  # fmt: skip
         if calibration.warnings:
             result.notes += calibration.warnings
     for c in choices:
@@ -187,17 +191,21 @@ def search(
         result.notes.append(f"no configuration is predicted within {limit:.3g} ms: measured the {len(first)} predicted fastest")
     try:
         _measure(result, first, timing, stage, step, on_result)
-        measured = [c for c in choices if c.latency_ms is not None and c.predicted_ms]
-        if measured:
+        for look in range(1, MAX_LOOKS + 1):
+            measured = [c for c in choices if c.latency_ms is not None and c.predicted_ms]
+            if not measured:
+                break
             result.scale = statistics.median(c.latency_ms / c.predicted_ms for c in measured)
             rescaled = {k: v * result.scale for k, v in predicted.items()}
             answer = best_under([c.latency_ms for c in measured], [c.top1_pct for c in measured], target_ms)
             floor = measured[answer].top1_pct if answer is not None else None
-            second = _shortlist(choices, rescaled, limit, shortlist, better_than=floor)
-            if second:
-                result.notes.append(f"second look (predictions x {result.scale:.2f}, the shortlist's median "
-                                    f"measured/predicted): measured {len(second)} more")  # fmt: skip
-                _measure(result, second, timing, stage, step, on_result)
+            more = _shortlist(choices, rescaled, limit, shortlist, better_than=floor)
+            if not more:
+                break
+            result.notes.append(f"look {look + 1} (predictions x {result.scale:.2f}, the median measured/predicted so far): "
+                                f"measured {len(more)} more, predicted within {limit:.3g} ms and more accurate than "
+                                + (f"the answer so far ({floor:.1f}%)" if floor is not None else "nothing measured within the target"))  # fmt: skip
+            _measure(result, more, timing, stage, step, on_result)
     except KeyboardInterrupt:
         result.interrupted = True
     unmeasured = [c for c in choices if c.top1_pct is not None and c.latency_ms is None]

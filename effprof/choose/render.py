@@ -7,6 +7,7 @@ latencies are never in the same column.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
@@ -32,23 +33,39 @@ def _flag(value: bool | None, yes: str = "●", no: str = "") -> str:
     return "" if value is None else yes if value else no
 
 
-def _sources(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Each distinct accuracy source, numbered in order of first appearance (rows with an accuracy only)."""
-    found: dict[str, int] = {}
+#: torchvision's metadata is one source; which weights is in each row's ``accuracy_source`` (the -o files)
+TORCHVISION_TAG = "tv"
+
+
+def _sources(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Each accuracy source's tag: 'tv' for torchvision's weights metadata, else a number in order of appearance."""
+    found: dict[str, str] = {}
     for r in rows:
-        if r["top1_pct"] is not None and r["accuracy_source"] not in found:
-            found[r["accuracy_source"]] = len(found) + 1
+        src = r["accuracy_source"]
+        if r["top1_pct"] is None or src in found:
+            continue
+        typed = [v for v in found.values() if v != TORCHVISION_TAG]
+        found[src] = TORCHVISION_TAG if src.startswith("torchvision ") else str(len(typed) + 1)
     return found
 
 
-def _source_lines(sources: dict[str, int]) -> list[Text]:
-    return [Text(f"[{n}] {s}", style="dim") for s, n in sources.items()]
+def _source_lines(sources: dict[str, str]) -> list[Text]:
+    lines = []
+    if TORCHVISION_TAG in sources.values():
+        lines.append(Text(f"[{TORCHVISION_TAG}] torchvision weights metadata, Weights.meta['_metrics'] (ImageNet-1K): the "
+                          "best weights at that crop; which weights is in each row's accuracy_source (-o files)", style="dim"))  # fmt: skip
+    seen = set()
+    for s, tag in sources.items():
+        if tag != TORCHVISION_TAG and tag not in seen:
+            seen.add(tag)
+            lines.append(Text(f"[{tag}] {s}", style="dim"))
+    return lines
 
 
-def _accuracy_cells(r: dict[str, Any], sources: dict[str, int]) -> tuple[str | Text, str, str]:
+def _accuracy_cells(r: dict[str, Any], sources: dict[str, str]) -> tuple[str | Text, str, str]:
     if r["top1_pct"] is None:
         return Text("none published", style="dim"), "", ""
-    return f"{r['top1_pct']:.1f}", _num(r["top5_pct"], ".1f"), str(sources[r["accuracy_source"]])
+    return f"{r['top1_pct']:.1f}", _num(r["top5_pct"], ".1f"), sources[r["accuracy_source"]]
 
 
 def _measurement_warnings(result) -> list[Text]:
@@ -82,16 +99,18 @@ def render_pareto(result: ParetoResult) -> Group:
     for col in cols:
         table.add_column(col, justify="left" if col in ("model", "doubt") else "right", no_wrap=col != "doubt")
     sources = _sources(rows)
+    untimed = [r for r in rows if r["latency_ms"] is None and not r["error"]]
     for r in rows:
+        if r in untimed:
+            continue
         top1, top5, src = _accuracy_cells(r, sources)
         if r["error"]:
             add_row(table, "", r["model"], top1, top5, src, Text(f"error: {r['error']}", style="red"),
                     *[""] * (len(cols) - 6))  # fmt: skip
             continue
-        cells = [str(r["rank"] or ""), r["model"], top1, top5, src,
-                 _ms(r["latency_ms"]) if r["latency_ms"] is not None else Text(r["note"] or "", style="dim"),
-                 _ms(r["latency_iqr_ms"]), _num(r["macs"] / 1e9 if r["macs"] else None),
-                 _num(r["params"] / 1e6 if r["params"] else None), _flag(r["on_front"])]  # fmt: skip
+        cells = [str(r["rank"] or ""), r["model"], top1, top5, src, _ms(r["latency_ms"]), _ms(r["latency_iqr_ms"]),
+                 _num(r["macs"] / 1e9 if r["macs"] else None), _num(r["params"] / 1e6 if r["params"] else None),
+                 _flag(r["on_front"])]  # fmt: skip
         if T is not None:
             cells += [_flag(r["under_target"], "✓", "✗"), _num(r["reward_soft"], ".2f"), _num(r["reward_hard"], ".2f")]
         cells += [Text(r["doubt"] or "", style="yellow")]
@@ -105,6 +124,13 @@ def render_pareto(result: ParetoResult) -> Group:
     measured = [r for r in rows if r["rank"] is not None]
     parts.append(Text(f"{len(measured)} of {len(rows)} candidates measured with a published accuracy; "
                       f"{sum(bool(r['on_front']) for r in measured)} on the front", style="dim"))  # fmt: skip
+    by_reason: dict[str, list[str]] = {}
+    for r in untimed:
+        reason = (r["note"] or "not timed").split("; ")[-1]
+        reason = re.sub(r"^not timed: [\d.]+ GMACs is over", "over", reason)
+        by_reason.setdefault(reason, []).append(r["model"])
+    for reason, models in by_reason.items():
+        parts.append(Text(f"not timed, {reason}: {len(models)} ({', '.join(models)})", style="dim"))
     if T is not None:
         parts.append(_row_line(f"chosen ({result.rank_by} reward, T = {T:g} ms)", result.chosen()))
         parts.append(_row_line(f"most accurate within {T:g} ms", result.best_under_target(),

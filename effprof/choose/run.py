@@ -141,14 +141,16 @@ def pareto(
         if max_gmacs is not None and choice.macs is not None and choice.macs > max_gmacs * 1e9:
             choice.skipped = f"not timed: {choice.macs / 1e9:.1f} GMACs is over --max-gmacs {max_gmacs:g}"
     todo = [c for c in result.choices if c.profile is not None and not c.error and not c.skipped]
+    done = 0
     try:
-        for i, choice in enumerate(todo):
+        for choice in todo:
             time_choice(choice, timing)
+            done += 1
             if on_result is not None:
                 on_result(result)
     except KeyboardInterrupt:
         result.interrupted = True
-        result.pending = len(todo) - i
-        for c in todo[i:]:
+        result.pending = len(todo) - done
+        for c in todo[done:]:
             c.skipped = c.skipped or "not timed (interrupted)"
     return result

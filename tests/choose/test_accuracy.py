@@ -7,7 +7,14 @@ import math
 import pytest
 import torchvision
 
-from effprof.choose.accuracy import catalogue, candidate, family_of, lookup, normalise, torchvision_classifiers
+from effprof.choose.accuracy import (
+    candidate,
+    catalogue,
+    family_of,
+    lookup,
+    normalise,
+    torchvision_classifiers,
+)
 from effprof.choose.published import PUBLISHED, TF_SLIM_V1, TF_SLIM_V2
 from effprof.errors import EffprofError
 

@@ -10,6 +10,7 @@ from effprof.errors import EffprofError
 from effprof.hardware.calibrate import Calibration
 from effprof.hardware.fit import Composition, Reference
 from effprof.hardware.limits import measure_limits
+from effprof.latency import Measurement
 
 TINY_LIMITS = {"gemm_n": 64, "working_set_bytes": 1 << 20, "budget_s": 0.02}
 
@@ -81,14 +82,36 @@ def test_search_screens_the_whole_grid_and_measures_only_the_shortlist(fake_devi
     rows = result.rows()
     assert len(rows) == 16 and all(r["predicted_ms"] > 0 for r in rows)
     measured = result.measured()
-    # the two most accurate predicted within 1.5 s are measured first; the second look adds only better ones
-    assert {"mobilenet_v1 @224", "mobilenet_v1 @192"} <= {r["model"] for r in measured} and len(measured) <= 4
+    # the two most accurate predicted within 1.5 s are measured first; later looks add only better ones
+    assert {"mobilenet_v1 @224", "mobilenet_v1 @192"} <= {r["model"] for r in measured} and len(measured) <= 2 * (1 + grid_search.MAX_LOOKS)
     assert result.answer()["model"] == "mobilenet_v1 @224"  # 70.9%, surely within a second
     assert result.scale is not None and result.scale > 0
     assert "calibrated" in result.predictor
     summary = result.summary()
     assert summary["measured"] == len(measured) and summary["candidates"] == 16
     assert result.to_pandas().shape[0] == 16
+
+
+def test_search_looks_again_with_rescaled_predictions_until_nothing_better_is_left(fake_device, monkeypatch):
+    # predicted: 1 ms per 10 MMACs; measured: a quarter of that (a backend 4x faster than the predictor thinks).
+    # Within T = 5 ms is MACs <= 200 M: the most accurate such grid point is mobilenet_v2 @160 (154 M, 68.8%).
+    monkeypatch.setattr(grid_search, "calibrated_ms", lambda count, *a: count.macs / 1e7)
+
+    def fake_time(choice, timing):
+        ms = choice.profile.count.macs / 4e7
+        choice.profile.measurements.append(Measurement("eager", "cpu", 1, [ms / 1e3] * 5))
+
+    monkeypatch.setattr(grid_search, "time_choice", fake_time)
+    limits, calibration = fake_device
+    result = effprof.search("mobilenet_v2", target_ms=5.0, limits=limits, calibration=calibration, threads=1)
+    # the first shortlist (predicted within 7.5 ms: <= 75 M MACs) tops out at 63.9%; rescaled by 0.25 the
+    # second look reaches 300 M MACs and finds 68.8% within 5 ms; nothing more accurate is left after it
+    assert result.answer()["model"] == "mobilenet_v2 @160"
+    assert result.scale == pytest.approx(0.25)
+    assert any(n.startswith("look 2") for n in result.notes) and not any(n.startswith("look 3") for n in result.notes)
+    measured = {r["model"] for r in result.measured()}
+    assert len(measured) == 10 and "mobilenet_v2 @224" not in measured  # 301 M: over even the rescaled band
+    assert result.misranked() == [] and result.rank_correlation() == pytest.approx(1.0)
 
 
 def test_search_quick_anchors_on_one_measured_configuration():
