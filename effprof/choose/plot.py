@@ -70,7 +70,7 @@ def plot_choice(rows: list[dict[str, Any]], path: Path, *, target_ms: float | No
     ax.set_ylabel("ImageNet-1K top-1 (%), published")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
