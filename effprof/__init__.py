@@ -1,20 +1,44 @@
-"""effprof: how big a vision model is, how much arithmetic it does, and how fast it really runs."""
+"""effprof: how big a vision model is, how much arithmetic it does, and how fast it really runs.
+
+``import effprof`` is light (no torch, no pandas): the API is imported on first use of
+``effprof.profile`` / ``effprof.compare``, so ``effprof --help`` starts at once.
+"""
 
 from __future__ import annotations
 
-from effprof._compat import ensure_torchvision_importable
+import importlib.abc
+import sys
 
-# Before anything can import torchvision or timm (see effprof/_compat.py for why).
-ensure_torchvision_importable()
-
-from effprof.errors import EffprofError  # noqa: E402
+from effprof.errors import EffprofError
 
 __version__ = "0.1.0"
 __all__ = ["EffprofError", "__version__", "compare", "pareto", "profile", "search"]
 
 
+class _TorchvisionShim(importlib.abc.MetaPathFinder):
+    """Runs effprof/_compat.py's fix just before the first ``import torchvision`` or ``import timm``.
+
+    The fix (register two op schemas a CPU torch lacks beside a CUDA torchvision wheel) needs torch,
+    and must happen before torchvision is imported. Installing it eagerly would make every
+    ``import effprof`` (and ``effprof --help``) pay for torch; this finder runs it at the last moment
+    instead, once, then steps aside. It finds nothing itself: the normal finders import the package.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name in ("torchvision", "timm"):
+            sys.meta_path.remove(self)  # first: _compat itself looks torchvision up
+            from effprof._compat import ensure_torchvision_importable
+
+            ensure_torchvision_importable()
+        return None
+
+
+if "torchvision" not in sys.modules and not any(isinstance(f, _TorchvisionShim) for f in sys.meta_path):
+    sys.meta_path.insert(0, _TorchvisionShim())
+
+
 def __getattr__(name: str):
-    # The API pulls in torchvision/timm; keep `import effprof` itself light.
+    # The API pulls in torch, torchvision and timm: imported on first use, for startup speed.
     if name in ("profile", "compare"):
         from effprof import api
 

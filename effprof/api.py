@@ -1,24 +1,22 @@
 """The Python API: ``profile`` one model, ``compare`` several. The CLI is a thin layer over these.
 
-Both accept a spec string or an nn.Module the caller already holds, and return results whose
-``.to_pandas()`` gives DESIGN.md's rows and whose rich rendering is what the CLI prints.
+Both accept a spec string or an nn.Module the caller already holds, and return results
+(effprof.results) whose ``.to_pandas()`` gives DESIGN.md's rows and whose rich rendering
+(effprof.reports.render, registered on import here) is what the CLI prints.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from torch import nn
 
 from effprof.counters.analytic import count_analytic
-from effprof.counters.result import CountResult
 from effprof.errors import EffprofError
-from effprof.latency import LayerTimes, Measurement
 from effprof.latency.contention import ThreadChoice
 from effprof.models import (
     BuiltModel,
@@ -30,105 +28,18 @@ from effprof.models import (
     parse_spec,
 )
 from effprof.models.spec import check_spec_length, shown
-from effprof.reports import frame
+from effprof.reports import render  # noqa: F401  (registers the rich renderings of the results)
 from effprof.reports.meta import run_meta
+from effprof.results import CompareResult, ModelProfile, ProfileResult
+
+__all__ = ["CompareResult", "ModelProfile", "ProfileResult", "Timing", "compare", "profile"]
 
 ModelLike = str | nn.Module
 
 
-@dataclass
-class ModelProfile:
-    """Everything measured about one model at one input shape; ``error`` set when it failed."""
-
-    model: str
-    source: str = ""
-    input_shape: tuple[int, ...] = ()
-    count: CountResult | None = None
-    error: str | None = None
-    exit_code: int = 0
-    built: BuiltModel | None = field(default=None, repr=False)
-    #: one per backend that ran; a backend that failed is in ``latency_errors`` instead
-    measurements: list[Measurement] = field(default_factory=list)
-    latency_errors: dict[str, str] = field(default_factory=dict)
-    #: measured time per module (exclusive), from the first backend that attributes time per layer
-    layer_times: LayerTimes | None = None
-    #: the other counters' stock answers (fvcore, torch), and any that failed
-    counts: dict[str, CountResult] = field(default_factory=dict)
-    counter_errors: dict[str, str] = field(default_factory=dict)
-
-    def reconcile(self, *, completed: bool = False):
-        """Where the counters disagree per layer and why (effprof.counters.reconcile).
-
-        ``completed`` reconciles the effprof-completed counters instead of the stock ones.
-        """
-        from effprof.counters.reconcile import reconcile
-
-        if self.count is None:
-            raise EffprofError(f"{self.model}: nothing was counted, so there is nothing to reconcile")
-        others = {name: c for name, c in self.counts.items() if name.endswith("+effprof") == completed}
-        if not others:
-            raise EffprofError(f"{self.model}: reconciling needs fvcore or torch counts (--counters analytic,fvcore,torch)")
-        return reconcile({"analytic": self.count, **others})
-
-    def model_rows(self) -> list[dict[str, Any]]:
-        """Model-level rows (DESIGN.md columns): one per backend, or one when nothing was timed."""
-        return frame.model_rows(self)
-
-    def layer_rows(self) -> list[dict[str, Any]]:
-        """Layer-level rows (DESIGN.md columns), in forward order."""
-        return frame.layer_rows(self)
-
-
-@dataclass
-class ProfileResult:
-    """One model's profile: ``to_pandas()`` gives its layer rows, ``summary()`` its model row."""
-
-    profile: ModelProfile
-    meta: dict[str, Any]
-    top_layers: int = 10
-    show_reconcile: bool = False
-
-    def reconciliation(self, *, completed: bool = False):
-        """Per-layer disagreements between the counters, with reasons and coverage."""
-        return self.profile.reconcile(completed=completed)
-
-    def summary(self) -> dict[str, Any]:
-        return self.profile.model_rows()[0]
-
-    def to_pandas(self) -> pd.DataFrame:
-        return frame.to_frame(self.profile.layer_rows(), frame.LAYER_COLUMNS)
-
-    def __rich__(self):
-        from effprof.reports.render import render_profile
-
-        return render_profile(self)
-
-
-@dataclass
-class CompareResult:
-    """Several models side by side: ``to_pandas()`` gives one model-level row per model (and backend)."""
-
-    profiles: list[ModelProfile]
-    meta: dict[str, Any]
-    interrupted: bool = False
-
-    @property
-    def failed(self) -> list[ModelProfile]:
-        return [p for p in self.profiles if p.error]
-
-    def to_pandas(self) -> pd.DataFrame:
-        rows = [row for p in self.profiles for row in p.model_rows()]
-        return frame.to_frame(rows, frame.MODEL_COLUMNS)
-
-    def __rich__(self):
-        from effprof.reports.render import render_compare
-
-        return render_compare(self)
-
-
 COUNTERS = ("analytic", "fvcore", "torch")
-#: fvcore and FlopCounterMode run the model for real on the CPU, so their cost grows with the
-#: model's MACs; by default they run only up to this size (well under a few seconds each here).
+#: fvcore runs the model for real on the CPU, so by default it runs only up to this size
+#: (effprof.counters.fvcore.FVCORE_AUTO_MAX_GMACS); FlopCounterMode counts on meta at any size
 AUTO_COUNTERS_MAX_GMACS = 5.0
 
 
@@ -144,18 +55,20 @@ def parse_counters(spec: str | Sequence[str] | None) -> tuple[str, ...] | None:
 
 
 def _extra_counts(p: ModelProfile, counters: tuple[str, ...] | None, *, completed: bool = False) -> None:
-    """Run fvcore / FlopCounterMode on the same model, on CPU tensors as their users do."""
-    from effprof.counters.fvcore import count_fvcore
+    """Run fvcore (on CPU tensors, as its users do) and FlopCounterMode (on meta; CPU where meta fails)."""
+    from effprof.counters.fvcore import count_fvcore, fvcore_skip_reason
     from effprof.counters.torch_mode import count_torch
 
     if p.built is None or p.count is None:
         return
     if counters is None:
-        if p.count.macs > AUTO_COUNTERS_MAX_GMACS * 1e9:
-            return
         counters = COUNTERS
+        skipped = fvcore_skip_reason(p.count.macs)
+        if skipped:
+            p.counter_skipped["fvcore"] = skipped
+            counters = tuple(c for c in COUNTERS if c != "fvcore")
     runs = {"fvcore": lambda m, c: count_fvcore(m, p.input_shape, completed=c),
-            "torch": lambda m, c: count_torch(m, p.input_shape, completed=c, device="cpu")}  # fmt: skip
+            "torch": lambda m, c: count_torch(m, p.input_shape, completed=c, device="auto")}  # fmt: skip
     for name in counters:
         if name not in runs:
             continue
@@ -190,12 +103,14 @@ class Timing:
         """
         from effprof.latency import parse_backends
         from effprof.latency.devices import check_device, check_threads
+        from effprof.latency.registry import check_backends_on
         from effprof.latency.runner import check_budget
 
         if backends is None or backends == "" or backends == "none" or list(backends) == ["none"]:
             return cls((), **kwargs)
         timing = cls(tuple(parse_backends(backends)), **kwargs)
         check_device(timing.device)  # a CUDA request on a CPU machine fails before any work
+        check_backends_on(timing.backends, timing.device)  # e.g. onnxruntime without its CUDA provider
         check_threads(timing.threads)
         if timing.budget_s is not None:
             check_budget(timing.budget_s)
@@ -301,6 +216,7 @@ def _profile_model(model, input_shape, resolution, batch, timing, counters, comp
 
         path = parse_spec(model).name
         shape = check_input_shape(input_shape) if input_shape is not None else None
+        check_onnx_shape(path, shape, batch=batch if batch != 1 else None, resolution=resolution)
         count = count_onnx(path, shape, batch=batch if batch != 1 else None, resolution=resolution)
         result = ModelProfile(path, "onnx", count.input_shape, count)
     else:
@@ -311,6 +227,53 @@ def _profile_model(model, input_shape, resolution, batch, timing, counters, comp
     if timing is not None and timing.backends:
         time_profile(result, timing)
     return result
+
+
+def _onnx_declared_input(path: str) -> list[int | None] | None:
+    """The declared dims of an ONNX file's one input (None for a dynamic dim); None when unreadable or
+    multi-input (count_onnx says why). Reads the graph only, not external weights."""
+    import onnx
+
+    try:
+        graph = onnx.load(path, load_external_data=False).graph
+    except Exception:  # noqa: BLE001 - count_onnx reports an unreadable file in its own words
+        return None
+    initializers = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        return None
+    return [int(d.dim_value) if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
+
+
+def check_onnx_shape(path: str, shape: tuple[int, ...] | None, *, batch: int | None, resolution: Any) -> None:
+    """Refuse a requested size that a fixed-shape ONNX input does not have (exit 2), before any counting.
+
+    An exported graph with fixed dims was traced at that size: its reshapes and pooling are baked in,
+    so recounting it at another size would be a silent guess and ONNX Runtime would refuse to run it.
+    """
+    declared = _onnx_declared_input(path)
+    if not declared:
+        return
+    wanted: list[int | None] = list(shape) if shape is not None else [None] * len(declared)
+    if shape is None and batch is not None:
+        wanted[0] = batch
+    if shape is None and resolution is not None and len(declared) >= 3:
+        wanted[-2:] = [resolution, resolution] if isinstance(resolution, int) else list(resolution)
+    if len(wanted) != len(declared):
+        return  # count_onnx names the rank mismatch
+    clash = [(d, w) for d, w in zip(declared, wanted, strict=True) if d is not None and w is not None and d != w]
+    if clash:
+        fixed = "x".join("?" if d is None else str(d) for d in declared)
+        asked = "x".join(str(w if w is not None else d if d is not None else "?") for d, w in zip(declared, wanted, strict=True))
+        raise EffprofError(f"{shown(path)} has a fixed input shape {fixed}; the requested {asked} does not match "
+                           "it: drop -r/-b (or give its own size), or export the model with dynamic axes")  # fmt: skip
+
+
+def default_backends(model: ModelLike) -> str:
+    """The backend ``profile`` times on when none is named: onnxruntime for an .onnx file, else eager."""
+    if isinstance(model, str) and parse_spec(model).kind == "onnx":
+        return "onnxruntime"
+    return "eager"
 
 
 def profile(
@@ -329,14 +292,18 @@ def profile(
 ) -> ProfileResult:
     """Profile one model (spec string or nn.Module): totals, MACs by op class, per-layer rows.
 
-    With ``backends`` (e.g. "eager" or ["eager", "onnxruntime"]) it also measures latency and
-    attributes the measured time to layers and op classes. ``counters`` adds fvcore's and
+    With ``backends`` (e.g. "eager" or ["eager", "onnxruntime"]; "auto": onnxruntime for an .onnx
+    file, else eager) it also measures latency and attributes the measured time to layers and op classes. ``counters`` adds fvcore's and
     FlopCounterMode's answers (default: when the model is small enough for them to be quick);
     ``reconcile`` runs all three, stock and effprof-completed, for ``ProfileResult.reconciliation``.
 
     >>> effprof.profile("mobilenet_v2").summary()["macs"]   # doctest: +SKIP
     300774272
     """
+    if backends == "auto":
+        if isinstance(model, str):
+            check_specs([model])
+        backends = default_backends(model)
     timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s, per_layer=True).resolved()
     chosen = COUNTERS if reconcile else parse_counters(counters)
     result = profile_model(
@@ -412,35 +379,36 @@ def compare(
     threads: int | None = None,
     budget_s: float | None = None,
     counters: str | Sequence[str] | None = None,
-    on_result: Callable[[ModelProfile], None] | None = None,
-    timing: Timing | None = None,
+    on_progress: Callable[[CompareResult], None] | None = None,
 ) -> CompareResult:
     """Profile each model; one that fails becomes a row with ``error`` and the others still report.
 
-    ``resolution`` None means each model's own default. ``on_result`` is called as each model
-    finishes (the CLI advances its progress bar and rewrites its files there). Ctrl-C stops the
-    run and returns the models already finished, with ``interrupted`` set. ``timing``, when given
-    (a caller that already parsed and resolved it), replaces backends/device/threads/budget_s.
+    ``resolution`` None means each model's own default. Every spec, size, backend, device, thread
+    count, budget and counter is checked before any work (EffprofError, exit 2). ``on_progress``
+    gets the result so far: once when the work starts (no profiles yet; ``planned`` models), then
+    after each model (the CLI moves its progress and rewrites its files there, so an interrupt keeps
+    what finished). Ctrl-C stops the run and returns the models already finished, ``interrupted`` set.
     """
     models = expand_specs(models)
     if not models:
         raise EffprofError("compare needs at least one model spec, e.g. effprof compare mobilenet_v2 resnet50")
     check_specs(models)
     batch, resolution = parse_batch(batch), parse_resolution(resolution)  # a bad size fails before any work
-    if timing is None:
-        timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
-    timing = timing.resolved()  # threads chosen once, so every model times with the same count
+    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s)
     chosen = parse_counters(counters)
-    result = CompareResult([], timing_meta(timing))
-    for m in models:
-        try:
-            p = profile_model(m, resolution=resolution, batch=batch, timing=timing, counters=chosen)
-        except EffprofError as exc:
-            p = ModelProfile(_label(m), error=exc.message, exit_code=exc.exit_code)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            break
-        result.profiles.append(p)
-        if on_result is not None:
-            on_result(p)
+    timing = timing.resolved()  # threads chosen once, so every model times with the same count
+    result = CompareResult([], timing_meta(timing), planned=len(models))
+    try:
+        if on_progress is not None:
+            on_progress(result)
+        for m in models:
+            try:
+                p = profile_model(m, resolution=resolution, batch=batch, timing=timing, counters=chosen)
+            except EffprofError as exc:
+                p = ModelProfile(_label(m), error=exc.message, exit_code=exc.exit_code)
+            result.profiles.append(p)
+            if on_progress is not None:
+                on_progress(result)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (effprof.cli raises it): keep every finished model
+        result.interrupted = True
     return result

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
-from effprof.bench.compare import normalise_latency
+from effprof import api
+from effprof.bench.compare import Comparison, normalise_latency
 from effprof.bench.suite import Case, Suite
+from effprof.bench.summary import markdown_summary
+from effprof.bench.verdict import Verdict, bench_verdict
 from effprof.errors import EffprofError
+from effprof.latency import measure_paired
+from effprof.results import MODEL_COLUMNS, Result
 
 #: bump when the meaning of a bench JSON (a baseline) changes, so old ones are refused, not misread
 BASELINE_FORMAT = 1
@@ -24,18 +29,49 @@ BENCH_COLUMNS = ("suite", "spec", "resolution", "batch", "latency_norm", "refere
 
 
 @dataclass
-class BenchResult:
+class BenchResult(Result):
+    """A suite's rows (one per case and backend), and, with a baseline, the comparison with it.
+
+    ``to_pandas()`` is the table (tables and plots leave out the slice-pair ratios); ``json_frame()``
+    keeps them, since a later run's verdict needs them: any bench JSON is a baseline.
+    """
+
+    kind: ClassVar[str] = "bench"
+    figures: ClassVar[tuple[str, ...]] = ("compare", "bench_changes")
+
     suite: Suite
     meta: dict[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+    comparison: Comparison | None = None
+    baseline_path: str | None = None
+
+    @property
+    def title(self) -> str:
+        return f"effprof bench {self.suite.name}"
 
     @property
     def errors(self) -> list[dict[str, Any]]:
         return [r for r in self.rows if r.get("error")]
 
+    def verdict(self) -> Verdict:
+        return bench_verdict(self.rows, self.comparison, self.interrupted)
+
     def to_pandas(self) -> pd.DataFrame:
+        return to_frame(self.rows).drop(columns=["latency_pair_norms"], errors="ignore")
+
+    def json_frame(self) -> pd.DataFrame:
         return to_frame(self.rows)
+
+    def json_extra(self) -> dict[str, Any]:
+        if self.comparison is None:
+            return {}
+        return {"comparison": self.comparison.to_dict(), "baseline": self.baseline_path}
+
+    def to_markdown(self, *, details: bool = True) -> str:
+        """The Markdown summary (``-o x.md``, $GITHUB_STEP_SUMMARY); ``details`` folds the row table."""
+        return markdown_summary(self.suite.name, self.rows, self.meta, self.comparison, details=details,
+                                baseline_path=self.baseline_path, interrupted=self.interrupted)  # fmt: skip
 
 
 def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -44,8 +80,6 @@ def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     Object dtype keeps whole numbers whole (a params column with one missing value would otherwise
     turn into floats, and a baseline should read ``"params": 3504872``).
     """
-    from effprof.reports.frame import MODEL_COLUMNS
-
     columns = [*MODEL_COLUMNS, *BENCH_COLUMNS]
     extra = [k for r in rows for k in r if k not in columns]
     return pd.DataFrame(rows, columns=[*columns, *dict.fromkeys(extra)], dtype=object)
@@ -53,19 +87,15 @@ def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def suite_timing(suite: Suite, backends: tuple[str, ...] | None = None):
     """The API Timing the suite asks for (``backends`` overrides the suite's: () counts only), threads unchosen."""
-    from effprof.api import Timing
-
     chosen = suite.backends if backends is None else backends
-    return Timing.parse(
+    return api.Timing.parse(
         list(chosen) or None, device=suite.device, threads=suite.threads, budget_s=suite.budget_s
     )
 
 
 def bench_meta(suite: Suite, timing) -> dict[str, Any]:
     """The run's meta (versions, machine, device, threads) plus what a baseline must match."""
-    from effprof.api import timing_meta
-
-    meta = timing_meta(timing)
+    meta = api.timing_meta(timing)
     meta["bench"] = {"format": BASELINE_FORMAT, "suite": suite.name, "suite_file": suite.path,
                      "reference": suite.reference, "settings": suite.settings()}  # fmt: skip
     return meta
@@ -115,11 +145,8 @@ def _time_case(p, ref, timing, slices: int) -> dict[str, Any]:
     model is timed alone, as ``effprof profile`` times it. A pair that fails on a backend (either
     model) is that backend's error on this row.
     """
-    from effprof.api import time_profile
-    from effprof.latency import measure_paired
-
     if ref is None:
-        time_profile(p, timing)
+        api.time_profile(p, timing)
         return {}
     options: dict[str, Any] = {"device": timing.device, "threads": timing.threads}
     if timing.budget_s is not None:
@@ -151,9 +178,7 @@ def run_suite(
     interval. The reference's own row is timed alone. ``backends`` overrides the suite's (``()``:
     counts only). Specs are checked before any work; Ctrl-C keeps every finished row.
     """
-    from effprof.api import ModelProfile, check_specs, profile_model
-
-    check_specs([m["spec"] for m in suite.models])
+    api.check_specs([m["spec"] for m in suite.models])
     timing = suite_timing(suite, backends).resolved()  # threads chosen once for every case
     result = BenchResult(suite, bench_meta(suite, timing))
     by_case: dict[Case, list[dict[str, Any]]] = {}
@@ -171,10 +196,10 @@ def run_suite(
             if on_start is not None:
                 on_start(case, "counting")
             try:
-                p = profile_model(case.spec, resolution=case.resolution, batch=case.batch, timing=None,
+                p = api.profile_model(case.spec, resolution=case.resolution, batch=case.batch, timing=None,
                                   counters=suite.counters)  # fmt: skip
             except EffprofError as exc:
-                p = ModelProfile(case.spec, error=exc.message, exit_code=exc.exit_code)
+                p = api.ModelProfile(case.spec, error=exc.message, exit_code=exc.exit_code)
             profiles[case] = p
             publish(case, _case_rows(suite, case, p, {}))
         if not timing.backends:

@@ -11,17 +11,12 @@ import math
 from typing import Any
 
 from effprof.bench.compare import Comparison, case_of
+from effprof.bench.verdict import bench_verdict
+from effprof.reports.fmt import count as _count
+from effprof.reports.fmt import ms as _ms
 
 STATUS = {"fail": "❌ fail", "ok": "within tolerance", "faster": "faster", "inconclusive": "⚠️ inconclusive",
           "info": "info"}  # fmt: skip
-
-
-def _count(value: Any) -> str:
-    return "" if value is None else f"{int(value):,}" if float(value).is_integer() else f"{value:,.4g}"
-
-
-def _ms(value: Any) -> str:
-    return "" if value is None else f"{value:.3g}" if value < 100 else f"{value:,.0f}"
 
 
 def _pct(value: float | None) -> str:
@@ -46,17 +41,9 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 
 
 def verdict(rows: list[dict[str, Any]], comparison: Comparison | None, interrupted: bool = False) -> str:
-    errors = sum(1 for r in rows if r.get("error"))
-    fails = len([c for c in comparison.failures if c.metric != "error"]) if comparison else 0
-    parts = [f"{fails} regression{'s' if fails != 1 else ''}"] if fails else []
-    parts += [f"{errors} failed row{'s' if errors != 1 else ''}"] if errors else []
-    parts += ["interrupted"] if interrupted else []
-    if parts:
-        return "❌ " + ", ".join(parts)
-    if comparison and comparison.inconclusive:
-        n = len(comparison.inconclusive)
-        return f"⚠️ inconclusive: {n} latency row{'s' if n != 1 else ''} too contended or noisy to judge"
-    return "✅ within tolerance" if comparison else "✅ done (no baseline)"
+    """The headline of the summary: the run's one verdict (effprof.bench.verdict) with its icon."""
+    v = bench_verdict(rows, comparison, interrupted)
+    return f"{v.icon} {v.words}"
 
 
 def _changes(comparison: Comparison) -> list[str]:

@@ -6,35 +6,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from effprof.cli import (
-    EXIT_EPILOG,
+from effprof.cli.common import (
     Device,
-    Outputs,
+    Steps,
     Threads,
-    _nothing,
-    _progress,
-    _write,
-    err,
+    Wide,
+    check,
     failed_exit,
-    handle_errors,
     interrupt_exit,
     out,
-    wrote,
+    outputs_option,
+    register_commands,
+    show,
+    status,
+    write,
 )  # fmt: skip
 from effprof.errors import EffprofError
-
-PLOT_SUFFIXES = (".png", ".svg")
-
-
-def _split(outputs: list[Path]) -> tuple[list[Path], list[Path]]:
-    """(table files, plot files) by suffix."""
-    plots = [p for p in outputs if p.suffix.lower() in PLOT_SUFFIXES]
-    return [p for p in outputs if p not in plots], plots
+from effprof.results import LimitsResult, PredictReport, RooflineReport
 
 
 def _limits(device: str, threads: int | None, refresh: bool):
@@ -43,59 +35,47 @@ def _limits(device: str, threads: int | None, refresh: bool):
     from effprof.latency.devices import check_device
 
     check_device(device)  # a CUDA request without a GPU fails here, before anything is measured
-    with err.status("measuring device limits (GEMM, copy, triad)", spinner="dots") if err.is_terminal else _nothing():
+    with status("device limits: cached, or measured now (GEMM, copy, triad)"):
         return device_limits(device, threads=threads, refresh=refresh)
 
 
-@handle_errors
 def hw(
     device: Device = "cpu",
     threads: Threads = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Re-measure instead of using the cached figures.")] = False,
-    output: Outputs = None,
+    output: outputs_option(LimitsResult) = None,
 ) -> None:
     """Measure (once per machine, then cached) the device's peak GMAC/s and memory GB/s, and the ridge point."""
-    import pandas as pd
-
     from effprof.latency import environment
     from effprof.reports.meta import run_meta
     from effprof.reports.roofline import render_limits
-    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
 
-    outputs = list(output or [])
-    check_outputs(outputs, TABLE_SUFFIXES)
+    outputs = check(output, LimitsResult)  # a table of ceilings has no figure: .png is refused here
     limits = _limits(device, threads, refresh)
     out.print(render_limits(limits))
     rows = [{k: v for k, v in c.to_dict().items() if k != "times_s"} | {"unit": "GMAC/s" if c.kind == "compute" else "GB/s"}
             for c in limits.ceilings]  # fmt: skip
     extra = {"limits": limits.to_dict(), "ridge_macs_per_byte": {d: limits.ridge_macs_per_byte(d) for d in limits.dtypes}}
     meta = run_meta(command="hw", environment=environment(limits.device), device=limits.device, threads=limits.threads)
-    _write(outputs, pd.DataFrame(rows), meta, extra)
+    write(outputs, LimitsResult(rows, meta, extra, source=limits))
 
 
-def emit_roofline(result: Any, outputs: list[Path], extra: dict[str, Any], *, device: str, threads: int | None) -> None:
-    """``profile --roofline``: print the roofline tables; tables get the roofline columns, plots the roofline.
+def roofline_report(result: Any, *, device: str, threads: int | None) -> RooflineReport:
+    """``profile --roofline``: print the roofline tables and return the report its ``-o`` files are written from.
 
     With --roofline, ``-o x.png``/``x.svg`` draws the roofline plot instead of the op-class bars
     (run without --roofline for those); .csv/.json/.md/.html get the layer rows with ``bound``,
     ``roofline_ms``, ``efficiency`` ... added, and .json also the device's roofs under "roofline".
     """
     from effprof.hardware import roofline
-    from effprof.reports.roofline import plot_roofline, render_roofline, roofline_frame
-    from effprof.reports.writers import write_plot
+    from effprof.reports.roofline import render_roofline, roofline_frame
 
     limits = _limits(device, threads, refresh=False)
     rl = roofline(result, limits)
     out.print(render_roofline(rl, top=result.top_layers))
-    tables, plots = _split(outputs)
-    _write(tables, roofline_frame(rl, result.to_pandas()), result.meta, {**extra, "roofline": rl.summary()},
-           kind="profile")  # fmt: skip
-    for path in plots:
-        write_plot(path, lambda tmp: plot_roofline(rl, tmp))
-        wrote(path)
+    return RooflineReport(result, rl, roofline_frame(rl, result.to_pandas()))
 
 
-@handle_errors
 def predict(
     models: Annotated[
         list[str] | None, typer.Argument(help="Model specs (default: every registered model at its own resolution).")
@@ -120,9 +100,11 @@ def predict(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Re-measure the device limits and re-run the calibration.")
     ] = False,
-    output: Outputs = None,
+    wide: Wide = False,
+    output: outputs_option(PredictReport) = None,
 ) -> None:
     """Predict each model's eager latency three ways (MACs only, roofline, calibrated roofline) and score them."""
+    from effprof.api import check_specs
     from effprof.hardware import device_calibration, predict_models
     from effprof.hardware.blocks import CALIBRATION_BLOCKS
     from effprof.hardware.networks import CALIBRATION_NETWORKS
@@ -130,37 +112,25 @@ def predict(
     from effprof.latency import environment
     from effprof.models import list_models
     from effprof.reports.meta import run_meta
-    from effprof.reports.roofline import plot_predictions, render_predictions
-    from effprof.reports.writers import check_outputs, write_plot
 
-    outputs = list(output or [])
-    check_outputs(outputs)
+    outputs = check(output, PredictReport)
     if models and quick:
         raise EffprofError("give model specs or --quick, not both")
     specs = list(models) if models else list(QUICK_MODELS) if quick else [c.name for c in list_models()]
-    from effprof.api import check_specs
-
     check_specs([reference, *specs])
     limits = _limits(device, threads, refresh)
-    steps = len(CALIBRATION_BLOCKS) + len(CALIBRATION_NETWORKS)
-    with _progress(steps) as bar:
-        task = bar.add_task("calibrating", total=steps)
-        calibration = device_calibration(limits, refresh=refresh, on_block=lambda _: bar.advance(task))
-    tables, plots = _split(outputs)
+    total = len(CALIBRATION_BLOCKS) + len(CALIBRATION_NETWORKS)
+    with Steps("calibrating", total) as steps:
+        calibration = device_calibration(limits, refresh=refresh, on_block=lambda name: steps.advance(str(name)))
     meta = run_meta(command="predict", environment=environment(limits.device), device=limits.device,
                     threads=limits.threads, backends=["eager"])  # fmt: skip
     total = rounds * len(dict.fromkeys([reference, *specs]))
-    with _progress(total) as bar:
-        task = bar.add_task("timing", total=total)
+    with Steps("timing", total) as steps:
         result = predict_models(specs, limits, calibration, reference=reference, resolution=resolution,
-                                budget_s=budget_s, rounds=rounds, on_timed=lambda _: bar.advance(task))  # fmt: skip
-    out.print(render_predictions(result))
-    import pandas as pd
-
-    _write(tables, pd.DataFrame(result.to_rows()), meta, {"summary": result.summary()})
-    for path in plots:
-        write_plot(path, lambda tmp: plot_predictions(result, tmp))
-        wrote(path)
+                                budget_s=budget_s, rounds=rounds, on_timed=lambda spec: steps.advance(str(spec)))  # fmt: skip
+    report = PredictReport(result.to_rows(), meta, {"summary": result.summary()}, source=result)
+    show(report, wide=wide)
+    write(outputs, report)
     if result.interrupted:
         raise interrupt_exit(f"kept {len(result.models)} models")
     failed = [m for m in result.models if m.error]
@@ -177,7 +147,4 @@ COMMANDS = (
 
 def register(app: typer.Typer) -> None:
     """Add ``hw`` and ``predict`` to ``app``; a command already registered under its name is left alone."""
-    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
-    for name, command, epilog in COMMANDS:
-        if name not in present:
-            app.command(name, epilog=f"{epilog}\n\n{EXIT_EPILOG}")(command)
+    register_commands(app, COMMANDS)

@@ -10,23 +10,11 @@ from typing import Annotated
 
 import typer
 
-from effprof.cli import (
-    EXIT_EPILOG,
-    Batch,
-    Outputs,
-    _progress,
-    _write,
-    failed_exit,
-    handle_errors,
-    out,
-    wrote,
-)  # fmt: skip
+from effprof.cli.common import Batch, Steps, check, failed_exit, out, outputs_option, register_commands, write
 from effprof.errors import EffprofError
+from effprof.results import ChecksResult, ScaleResult, SweepReport
 
-PLOT_SUFFIXES = (".png", ".svg")
 
-
-@handle_errors
 def formulas(
     checks: Annotated[
         list[str] | None,
@@ -35,31 +23,25 @@ def formulas(
     fvcore: Annotated[
         bool, typer.Option("--fvcore/--no-fvcore", help="Also count single modules with fvcore.")
     ] = True,
-    output: Outputs = None,
+    output: outputs_option(ChecksResult) = None,
 ) -> None:
     """Check each lecture formula against counts on real modules and models; exit 1 if any check fails."""
-    import pandas as pd
-
-    from effprof.formulas.checks import resolve_checks, run_checks
+    from effprof.lecture.checks import resolve_checks, run_checks
     from effprof.lecture.render import render_checks
     from effprof.reports.meta import run_meta
-    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs
 
-    outputs = list(output or [])
-    check_outputs(outputs, TABLE_SUFFIXES)  # a table of checks has no plot
+    outputs = check(output, ChecksResult)  # a table of checks has no figure: .png is refused here
     selected = resolve_checks(checks)
-    with _progress(len(selected)) as bar:
-        task = bar.add_task("checking", total=len(selected))
-        rows = run_checks([c.name for c in selected], fvcore=fvcore, on_check=lambda _: bar.advance(task))
+    with Steps("checking", len(selected)) as steps:
+        rows = run_checks([c.name for c in selected], fvcore=fvcore, on_check=lambda name: steps.advance(str(name)))
     out.print(render_checks(rows, {c.name: c.title for c in selected}))
-    _write(outputs, pd.DataFrame([r.as_dict() for r in rows]), run_meta(command="formulas"))
+    write(outputs, ChecksResult([r.as_dict() for r in rows], run_meta(command="formulas")))
     failed = [r for r in rows if r.passed is False]
     if failed:
         names = ", ".join(dict.fromkeys(f"{r.check}: {r.quantity}" for r in failed))
         raise failed_exit(f"{len(failed)} of {len(rows)} checks failed: {names}")
 
 
-@handle_errors
 def sweep(
     model: Annotated[str, typer.Argument(help="Model spec: NAME, tv:NAME, timm:NAME, NAME(k=v).")],
     resolution: Annotated[
@@ -81,16 +63,14 @@ def sweep(
         ),
     ] = None,  # fmt: skip
     batch: Batch = 1,
-    output: Outputs = None,
+    output: outputs_option(SweepReport) = None,
 ) -> None:
     """Count one model over resolutions or widths; fit the growth exponent of its MACs (log-log)."""
-    from effprof.lecture.sweep import parse_values, plot_sweep
+    from effprof.lecture.sweep import parse_values
     from effprof.lecture.sweep import sweep as run_sweep
     from effprof.reports.meta import run_meta
-    from effprof.reports.writers import TABLE_SUFFIXES, check_outputs, write_plot
 
-    outputs = list(output or [])
-    check_outputs(outputs, TABLE_SUFFIXES + PLOT_SUFFIXES)
+    outputs = check(output, SweepReport)
     if width is None and resolution is None:
         raise EffprofError("sweep needs --resolution 128,160,224 or --width 0.25,0.5,1.0")
     if width is not None:
@@ -102,16 +82,12 @@ def sweep(
         resolutions = parse_values(resolution, "--resolution", int)
         total = len(resolutions)
         kwargs = {"resolutions": resolutions}
-    with _progress(total) as bar:
-        task = bar.add_task("counting", total=total)
-        result = run_sweep(model, batch=batch, on_point=lambda _: bar.advance(task), **kwargs)
+    with Steps("counting", total) as steps:
+        axis = "width" if width is not None else "resolution"
+        result = run_sweep(model, batch=batch, on_point=lambda row: steps.advance(f"{axis} {row.get(axis)}"), **kwargs)
     out.print(result)
     meta = run_meta(command="sweep", model=model, axis=result.axis)
-    tables = [p for p in outputs if p.suffix.lower() not in PLOT_SUFFIXES]
-    _write(tables, result.to_pandas(), meta, {"fits": result.fits_table()})
-    for path in (p for p in outputs if p.suffix.lower() in PLOT_SUFFIXES):
-        write_plot(path, lambda tmp: plot_sweep(result, tmp))
-        wrote(path)
+    write(outputs, SweepReport(result.rows, meta, {"fits": result.fits_table()}, source=result))
     if result.failed:
         points = ", ".join(str(r[result.axis]) for r in result.failed)
         raise failed_exit(f"{len(result.failed)} of {len(result.rows)} points failed ({result.axis} {points})")
@@ -131,30 +107,23 @@ def _single_resolution(text: str | None) -> int | None:
     return value
 
 
-@handle_errors
-def scale(output: Outputs = None) -> None:
+def scale(output: outputs_option(ScaleResult) = None) -> None:
     """EfficientNet B0-B7: released depth/width/resolution, params and MACs vs B0, next to 2^phi and the literal rule."""
-    import pandas as pd
-
     from effprof.lecture.render import render_scale
     from effprof.lecture.scale import scale_table
     from effprof.reports.meta import run_meta
-    from effprof.reports.writers import check_outputs
 
-    outputs = list(output or [])
-    check_outputs(outputs)
-    with _progress(8) as bar:
-        task = bar.add_task("counting", total=8)
-        rows = scale_table(on_row=lambda _: bar.advance(task))
+    outputs = check(output, ScaleResult)
+    with Steps("counting", 8) as steps:
+        rows = scale_table(on_row=lambda row: steps.advance(str(row.get("model", ""))))
     out.print(render_scale(rows))
-    _write(outputs, pd.DataFrame(rows), run_meta(command="scale"))
+    write(outputs, ScaleResult(rows, run_meta(command="scale")))
 
 
 def _opt(flag: str, help_text: str, *short: str, kind: type = int):
     return Annotated[kind | None, typer.Option(flag, *short, help=help_text, show_default=False)]
 
 
-@handle_errors
 def explain(
     topic: Annotated[
         str, typer.Argument(help="dwconv, inverted-residual, se, compound-scaling, vit, swin, ghost, shuffle")
@@ -197,7 +166,4 @@ COMMANDS = (
 
 def register(app: typer.Typer) -> None:
     """Add the lecture commands to ``app``; a command already registered under its name is left alone."""
-    present = {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
-    for name, command, epilog in COMMANDS:
-        if name not in present:
-            app.command(name, epilog=f"{epilog}\n\n{EXIT_EPILOG}")(command)
+    register_commands(app, COMMANDS)

@@ -11,7 +11,9 @@ Ops with no handle are reported by fvcore as unsupported (elementwise ops and, i
 ``completed=True`` registers effprof's formulas for the MAC-bearing ops fvcore misses.
 
 Real tensors: tracing executes the model, so it runs on the model's own device. A meta model is
-materialised on the CPU with ``to_empty`` and zero-filled (shapes are all a count needs). The
+materialised on the CPU with ``to_empty`` and zero-filled (shapes are all a count needs), and the
+trace runs on one thread (``single_thread``: same answer, a fraction of the cost on a busy machine).
+``torch.jit`` cannot trace on the meta device (meta kernels read traced sizes), so a real forward it is. The
 trace runs under ``no_grad`` with the MHA fast path switched off: autograd would keep every
 activation alive (EfficientNet-B7 at 600 px: 31 s and 4.5 GB instead of 10 s and 0.9 GB), and the
 fast path is the only thing autograd was guarding against (DESIGN.md). One trace serves both the
@@ -31,8 +33,18 @@ from unittest import mock
 import torch
 from torch import nn
 
-from effprof.counters.reconcile import OpCountResult
-from effprof.counters.torch_mode import counting_mode, exclusive, layers_from, model_device, on_device
+from effprof.counters.result import CountResult
+from effprof.counters.tracing import (
+    counting_mode,
+    exclusive,
+    is_meta_model,
+    model_device,
+    model_result,
+    on_device,
+    one_line,
+    op_table,
+    single_thread,
+)
 from effprof.errors import EffprofError
 from effprof.formulas import ops as f
 
@@ -148,6 +160,22 @@ COMPLETION_HANDLES = {
 
 # --- the count ---------------------------------------------------------------------------------
 
+#: fvcore traces a real forward on the CPU, so its cost grows with the model's MACs (FlopCounterMode
+#: counts on the meta device at any size); run automatically only up to this size
+FVCORE_AUTO_MAX_GMACS = 5.0
+
+
+def fvcore_skip_reason(macs: int) -> str | None:
+    """Why fvcore is not run automatically on a model of ``macs`` MACs (None: it is), in one line
+    a table footer can show; ``--counters analytic,fvcore,torch`` runs it anyway."""
+    if macs <= FVCORE_AUTO_MAX_GMACS * 1e9:
+        return None
+    return (
+        f"fvcore not run: {macs / 1e9:.3g} GMACs is over the automatic limit of {FVCORE_AUTO_MAX_GMACS:g} "
+        "(it traces a real CPU forward); --counters analytic,fvcore,torch runs it"
+    )
+
+
 
 @contextmanager
 def _quiet() -> Any:
@@ -191,7 +219,7 @@ def _analyses(model: nn.Module, x: torch.Tensor, completed: bool, matmul: _Matmu
     return flops, acts
 
 
-def count_fvcore(model: nn.Module, input_shape: tuple[int, ...], *, completed: bool = False) -> OpCountResult:
+def count_fvcore(model: nn.Module, input_shape: tuple[int, ...], *, completed: bool = False) -> CountResult:
     """Count params, MACs (fvcore flops) and activations of ``model`` with fvcore on one input shape.
 
     The model runs where its parameters live (a meta model is materialised on the CPU); the
@@ -200,57 +228,42 @@ def count_fvcore(model: nn.Module, input_shape: tuple[int, ...], *, completed: b
     """
     try:
         with _quiet():  # importing fvcore scripts a loss function: a torch.jit deprecation warning
-            from fvcore.nn import parameter_count
+            import fvcore.nn  # noqa: F401
     except ImportError as exc:
         raise EffprofError(
             f"fvcore is not installed ({exc}); `pip install fvcore` to compare with it"
         ) from None
-    is_meta = any(t.is_meta for t in [*model.parameters(), *model.buffers()])
     label = type(model).__name__
     matmul = _MatmulCheck(completed)
     try:
         # outside inference mode, copies included (see counting_mode)
         with torch.inference_mode(False), _quiet():
-            run_model = on_device(model, "cpu") if is_meta else model
+            run_model = on_device(model, "cpu") if is_meta_model(model) else model
             x = torch.zeros(input_shape, device=model_device(run_model))
-            with counting_mode(run_model, grad=False):
+            with counting_mode(run_model, grad=False), single_thread():
                 flops, acts = _analyses(run_model, x, completed, matmul)
     except EffprofError:
         raise
     except Exception as exc:  # the model's or the tracer's own complaint, kept in one line
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise EffprofError(
-            f"fvcore cannot trace {label} on {tuple(input_shape)}: {detail}", exit_code=1
+            f"fvcore cannot trace {label} on {tuple(input_shape)}: {one_line(exc)}", exit_code=1
         ) from exc
 
     paths = set(flops.by_module())
     macs_by_module_op = _rounded(exclusive(flops.by_module_and_operator(), paths))
     acts_by_module_op = _rounded(exclusive(acts.by_module_and_operator(), paths))
-    unsupported_inclusive = {path: flops.unsupported_ops(path) for path in paths}
-    unsupported_by_module = {p: c for p, c in exclusive(unsupported_inclusive, paths).items() if c}
-    macs_by_op = {op: int(round(v)) for op, v in flops.by_operator().items()}
+    unsupported = exclusive({path: flops.unsupported_ops(path) for path in paths}, paths)
     completed_names = {name.split("::")[-1] for name in COMPLETION_HANDLES} if completed else set()
-    completed_ops = {op: v for op, v in macs_by_op.items() if op in completed_names}
+    completed_ops = {op: int(round(v)) for op, v in flops.by_operator().items() if op in completed_names}
     if completed and matmul.added:
         completed_ops["matmul"] = matmul.added
-    params = list(run_model.parameters())
-    return OpCountResult(
-        counter="fvcore+effprof" if completed else "fvcore",
-        input_shape=tuple(input_shape),
-        macs=int(round(flops.total())),
-        params=int(parameter_count(run_model)[""]),
-        trainable_params=sum(p.numel() for p in params if p.requires_grad),
-        activations=int(round(acts.total())),
-        weight_bytes=sum(p.numel() * p.element_size() for p in params),
-        layers=layers_from(run_model, macs_by_module_op, acts_by_module_op),
-        macs_by_module={p: sum(ops.values()) for p, ops in macs_by_module_op.items() if ops},
-        unsupported=Counter(flops.unsupported_ops()),
-        unsupported_by_module=unsupported_by_module,
-        macs_by_op=macs_by_op,
-        macs_by_module_op=macs_by_module_op,
+    return model_result(
+        "fvcore+effprof" if completed else "fvcore", run_model, tuple(input_shape),
+        op_table(run_model, macs_by_module_op, acts_by_module_op),
+        uncounted={(path, op): n for path, ops in unsupported.items() for op, n in ops.items()},
         completed_ops=completed_ops,
         miscounted_by_module={} if completed else {p: dict(c) for p, c in matmul.short.items()},
-    )
+    )  # fmt: skip
 
 
 def _rounded(table: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
@@ -258,4 +271,4 @@ def _rounded(table: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
     return {p: {op: int(round(v)) for op, v in ops.items()} for p, ops in table.items() if ops}
 
 
-__all__ = ["COMPLETION_HANDLES", "count_fvcore"]
+__all__ = ["COMPLETION_HANDLES", "FVCORE_AUTO_MAX_GMACS", "count_fvcore", "fvcore_skip_reason"]

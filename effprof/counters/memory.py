@@ -42,8 +42,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from effprof.counters.analytic import to_meta
-from effprof.counters.torch_mode import counting_mode
+from effprof.counters.tracing import counting_mode, module_stack, one_line, to_meta
 from effprof.errors import EffprofError
 
 #: ops that write over an input of the same size when that input dies there (inference fusions)
@@ -211,37 +210,18 @@ def peak_activation_bytes(
 
 def _peak(model: nn.Module, input_shape: tuple[int, ...], inplace: bool) -> MemoryEstimate:
     model = to_meta(model)
-    paths: dict[int, str] = {}
-    for path, module in model.named_modules():
-        paths.setdefault(id(module), path)
-    stack: list[str] = [""]
-
-    def push(module, _args):
-        stack.append(paths.get(id(module), type(module).__name__))
-
-    def pop(module, _args, _out):
-        if len(stack) > 1:
-            stack.pop()
-
-    hooks = []
-    for module in model.modules():
-        hooks.append(module.register_forward_pre_hook(push))
-        hooks.append(module.register_forward_hook(pop, always_call=True))
     weights = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
-    tracker = _Tracker(stack, weights)
     x = torch.empty(input_shape, device="meta")
-    tracker.add_input(x)
-    try:
-        with counting_mode(model, grad=False), tracker:
-            out = model(x)
-    except Exception as exc:  # the model's own complaint, kept in one line
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise EffprofError(
-            f"{type(model).__name__} rejects input shape {tuple(input_shape)}: {detail}"
-        ) from exc
-    finally:
-        for h in hooks:
-            h.remove()
+    with module_stack(model) as stack:
+        tracker = _Tracker(stack, weights)
+        tracker.add_input(x)
+        try:
+            with counting_mode(model, grad=False), tracker:
+                out = model(x)
+        except Exception as exc:  # the model's own complaint, kept in one line
+            raise EffprofError(
+                f"{type(model).__name__} rejects input shape {tuple(input_shape)}: {one_line(exc)}"
+            ) from exc
 
     n = len(tracker.ops)
     output_bytes = 0

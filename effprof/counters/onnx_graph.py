@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from effprof.counters.handles import IGNORED
-from effprof.counters.result import ACTIVATION_OP_CLASSES, CountResult, LayerCount
+from effprof.counters.result import CountResult, CountTable
+from effprof.counters.vocabulary import IGNORED
 from effprof.errors import EffprofError
 from effprof.formulas import ops as f
 from effprof.latency.onnx_scope import module_path_of_node
@@ -80,9 +80,8 @@ def _count_node(
         macs = f.conv_transpose_macs(x, w[1] * groups, w[2:], groups)
         return ("conv_grouped" if groups > 1 else "conv_dense"), macs, 0, f.numel(out)
     if op == "Gemm":
-        a, b = ins[0], ins[1]
-        k = a[0] if _attr(node, "transA", 0) else a[1]
-        return "linear", f.numel(out) * k, 0, f.numel(out)
+        macs = f.gemm_macs(ins[0], ins[1], bool(_attr(node, "transA", 0)), bool(_attr(node, "transB", 0)))
+        return "linear", macs, 0, f.numel(out)
     if op in ("MatMul", "Einsum"):
         a, b = ins[0], ins[1]
         is_weight = node.input[1] in initializers  # a stored weight: a linear layer, as in handles.py
@@ -150,9 +149,11 @@ def count_onnx(
         raise EffprofError(f"{path.name} rejects input shape {tuple(input_shape)}: {str(exc).splitlines()[0]}") from None
     shapes = _shapes(model)
 
-    rows: dict[tuple[str, str], LayerCount] = {}
-    unsupported: dict[str, Counter[str]] = defaultdict(Counter)
+    table = CountTable()
+    unsupported: Counter[tuple[str, str]] = Counter()
     ignored: Counter[str] = Counter()
+    own_params: dict[str, int] = defaultdict(int)
+    seen_rows: set[tuple[str, str]] = set()
     for node in model.graph.node:
         layer = module_path_of_node(node.name)
         counted = _count_node(node, shapes, initializers)
@@ -160,38 +161,24 @@ def count_onnx(
             if node.op_type in _DATA_MOVEMENT:
                 ignored[node.op_type] += 1
             else:
-                unsupported[layer][node.op_type] += 1
+                unsupported[(layer, node.op_type)] += 1
             continue
         op_class, macs, other, acts = counted
-        row = rows.setdefault((layer, op_class), LayerCount(layer=layer, type=node.op_type, op_class=op_class))
-        row.macs += macs
-        row.other_ops += other
-        row.activations += acts if op_class in ACTIVATION_OP_CLASSES else 0
-        row.output_shape = shapes.get(node.output[0], ())
-        row.bytes += f.tensor_bytes([shapes[n] for n in [*node.input, *node.output] if n in shapes])
-        row.calls += 1
-        if row.calls == 1:
-            row.params = sum(f.numel(shapes[n]) for n in node.input if n in initializers)
-    layers = list(rows.values())
+        moved = f.tensor_bytes([shapes[n] for n in [*node.input, *node.output] if n in shapes])
+        table.add(layer, node.op_type, op_class, macs=macs, other_ops=other, activations=acts, bytes=moved,
+                  calls=1, output_shape=shapes.get(node.output[0], ()))  # fmt: skip
+        if (layer, op_class) not in seen_rows:  # a layer row's params: its first node's initializers
+            seen_rows.add((layer, op_class))
+            own_params[layer] += sum(f.numel(shapes[n]) for n in node.input if n in initializers)
     params = sum(f.numel(i.dims) for i in model.graph.initializer)
-    total_unsupported: Counter[str] = Counter()
-    for per_layer in unsupported.values():
-        total_unsupported.update(per_layer)
-    macs_by_module: dict[str, int] = defaultdict(int)
-    for layer in layers:
-        macs_by_module[layer.layer] += layer.macs
     return CountResult(
         counter="onnx",
         input_shape=tuple(input_shape),
-        macs=sum(r.macs for r in layers),
+        table=table.rows(),
         params=params,
         trainable_params=params,
-        other_ops=sum(r.other_ops for r in layers),
-        activations=sum(r.activations for r in layers),
         weight_bytes=params * 4,
-        layers=layers,
-        macs_by_module=dict(macs_by_module),
-        unsupported=total_unsupported,
-        unsupported_by_module=dict(unsupported),
+        module_params=dict(own_params),
+        uncounted=dict(unsupported),
         ignored={op: (n, IGNORED.get(op.lower(), "data movement or shape op: no arithmetic")) for op, n in ignored.items()},
     )

@@ -11,129 +11,29 @@ disagreement gets a reason in words, built from what the counters themselves rep
 - an op the reference itself could not count;
 - anything else is *unexplained* (``named=False``): a bug in a formula or in module attribution.
 
-This module also holds the op vocabulary the adapters share (which op names carry MACs, which
-effprof op class an op name belongs to) and ``OpCountResult``, the CountResult the fvcore and torch
-adapters return: it adds the counter's own per-op breakdown, which the reasons are built from.
-Pure functions over CountResults: no torch, no fvcore imports.
+The op vocabulary (which op names carry MACs, which op class an op belongs to) is
+``effprof.counters.vocabulary``; the per-op breakdown the reasons are built from is every
+CountResult's ``macs_by_module_op``. Pure functions over CountResults: no torch, no fvcore imports.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from effprof.counters.result import CountResult
-from effprof.formulas.ops import RNN_OPS
+from effprof.counters.result import CountResult, OpCountResult  # noqa: F401  (OpCountResult: its import path before)
+from effprof.counters.vocabulary import CLASS_WORDS, is_mac_op, op_base_name, op_class_of
+from effprof.errors import EffprofError
 
-# --- op vocabulary ------------------------------------------------------------------------------
-
-#: op names (namespace stripped) that are multiply-accumulates in effprof's units, besides
-#: anything with "conv" or "attention" in its name
-_MAC_NAMES = frozenset(
-    {
-        "linear", "addmm", "mm", "bmm", "baddbmm", "addbmm", "matmul", "mv", "addmv", "dot",
-        "inner", "einsum", "_scaled_mm", "multi_head_attention_forward",
-        "_native_multi_head_attention", "_transformer_encoder_layer_fwd",
-        # recurrent layers as one op: nn.LSTM/GRU/RNN (analytic, fvcore's trace, meta) or oneDNN's
-        # LSTM kernel on CPU, which FlopCounterMode has no formula for
-        *RNN_OPS, "mkldnn_rnn_layer",
-    }
-)  # fmt: skip
-#: recurrent cells multiply by learned weights: effprof's "linear" class, like a hand-written x @ W
-_LINEAR_NAMES = frozenset(
-    {"linear", "addmm", "mm", "mv", "addmv", "dot", "inner", "_scaled_mm", *RNN_OPS, "mkldnn_rnn_layer"}
-)
-
-#: how a non-MAC op class is named in a reason ("norms are other_ops in effprof")
-_CLASS_WORDS = {
-    "norm": "norms",
-    "pool": "pooling",
-    "activation": "activations",
-    "elementwise": "elementwise ops",
-    "other": "resampling and other non-MAC ops",
-}
-
-
-def op_base_name(op: str) -> str:
-    """``aten::batch_norm`` / ``aten.convolution.default`` / ``batch_norm`` -> the bare op name."""
-    name = op.split("::", 1)[-1]
-    if name.startswith("aten."):
-        name = name[len("aten.") :]
-    return name.split(".", 1)[0]
-
-
-def is_mac_op(op: str) -> bool:
-    """Whether an op (any counter's spelling) does multiply-accumulates in effprof's units."""
-    name = op_base_name(op)
-    if name in _MAC_NAMES:
-        return True
-    return ("conv" in name and "convert" not in name) or "attention" in name
-
-
-def op_class_of(op: str) -> str:
-    """The effprof op class of an op name; convolutions come back as ``conv_dense``.
-
-    Counters that see the module (fvcore, torch) refine convolutions into depthwise, pointwise and
-    grouped from the module's hyper-parameters. Matmuls between activations are ``attention``
-    (the analytic counter's rule for a matmul with no learned operand).
-    """
-    name = op_base_name(op)
-    if "conv" in name and "convert" not in name:
-        return "conv_dense"
-    if name in _LINEAR_NAMES:
-        return "linear"
-    if name in _MAC_NAMES or "attention" in name:
-        return "attention"
-    if "norm" in name:
-        return "norm"
-    if "pool" in name:
-        return "pool"
-    if re.search(r"relu|gelu|silu|sigmoid|swish|tanh|softmax|hardtanh|clamp|mish|elu", name):
-        return "activation"
-    if name in {"add", "sub", "mul", "div", "rsub", "pow", "neg", "sqrt", "rsqrt", "exp", "where"}:
-        return "elementwise"
-    return "other"
-
-
-@dataclass
-class OpCountResult(CountResult):
-    """A CountResult that also keeps the counter's own per-op breakdown (in MACs, exclusive).
-
-    Op names are the counter's own spelling (fvcore: ``conv``, ``batch_norm``; torch:
-    ``aten::convolution``). ``macs`` is the counter's stock total in its own convention converted to
-    MACs -- for fvcore that includes the norms/pooling it counts; ``macs_by_op`` says which.
-    """
-
-    #: op name -> MACs counted under that op (whole model)
-    macs_by_op: dict[str, int] = field(default_factory=dict)
-    #: module path -> op name -> MACs the module's own forward ran under that op
-    macs_by_module_op: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: op name -> MACs that effprof's formulas added in completed mode
-    completed_ops: dict[str, int] = field(default_factory=dict)
-    #: module path -> op name -> MACs the counter's own handle came short of effprof's formula
-    #: (a known handle gap, e.g. fvcore's matmul on a broadcast batch), checked call by call
-    miscounted_by_module: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def mac_ops_by_module(self) -> dict[str, int]:
-        """Per module, only the MAC-bearing ops (conv, linear, matmul, attention); modules with none left out."""
-        sums = {
-            path: sum(v for op, v in ops.items() if is_mac_op(op))
-            for path, ops in self.macs_by_module_op.items()
-        }
-        return {path: v for path, v in sums.items() if v}
+__all__ = ["Disagreement", "OpCountResult", "Reconciliation", "is_mac_op", "op_base_name", "op_class_of", "reconcile"]
 
 
 def _mac_part(result: CountResult) -> dict[str, int]:
-    if isinstance(result, OpCountResult):
-        return result.mac_ops_by_module()
-    return dict(result.macs_by_module)
+    return result.mac_ops_by_module()
 
 
 def _non_mac_ops(result: CountResult, path: str) -> dict[str, int]:
-    if not isinstance(result, OpCountResult):
-        return {}
     return {op: v for op, v in result.macs_by_module_op.get(path, {}).items() if v and not is_mac_op(op)}
 
 
@@ -321,7 +221,7 @@ def _extra_phrase(counter: str, ops: dict[str, int]) -> list[str]:
     for op in sorted(ops):
         by_class.setdefault(op_class_of(op), []).append(op_base_name(op))
     return [
-        f"{counter} counts {', '.join(names)} as flops ({_CLASS_WORDS.get(cls, cls)} are other_ops in effprof)"
+        f"{counter} counts {', '.join(names)} as flops ({CLASS_WORDS.get(cls, cls)} are other_ops in effprof)"
         for cls, names in by_class.items()
     ]
 
@@ -343,7 +243,7 @@ def _module_reasons(
         op: n for op, n in reference.unsupported_by_module.get(path, Counter()).items() if is_mac_op(op)
     }
     reasons += [_missing_phrase(name, op, n) for op, n in sorted(missing.items())]
-    short = getattr(result, "miscounted_by_module", {}).get(path, {})
+    short = result.miscounted_by_module.get(path, {})
     reasons += [_short_phrase(name, op, v) for op, v in sorted(short.items()) if v]
     missing.update({op: v for op, v in short.items() if v > 0})
     reasons += [
@@ -369,19 +269,13 @@ def _class_table(results: dict[str, CountResult]) -> dict[str, dict[str, int]]:
 
 
 def _class_reason(name: str, result: CountResult, op_class: str) -> tuple[str, bool]:
-    extra: dict[str, int] = {}
     missing: Counter[str] = Counter()
-    if isinstance(result, OpCountResult):
-        extra = {
-            op: v
-            for op, v in result.macs_by_op.items()
-            if v and not is_mac_op(op) and op_class_of(op) == op_class
-        }
+    extra = {op: v for op, v in result.macs_by_op.items() if v and not is_mac_op(op) and op_class_of(op) == op_class}
     for op, n in result.unsupported.items():
         if is_mac_op(op) and op_class_of(op) == op_class:
             missing[op] += n
     short: Counter[str] = Counter()
-    for ops in getattr(result, "miscounted_by_module", {}).values():
+    for ops in result.miscounted_by_module.values():
         short.update({op: v for op, v in ops.items() if op_class_of(op) == op_class})
     parts = _extra_phrase(name, extra) + [_missing_phrase(name, op, n) for op, n in sorted(missing.items())]
     parts += [_short_phrase(name, op, v) for op, v in sorted(short.items()) if v]
@@ -399,8 +293,6 @@ def reconcile(
     counter's CountResult on the same model and input shape. Raises EffprofError when the reference
     is missing or the input shapes differ.
     """
-    from effprof.errors import EffprofError
-
     if reference not in results:
         raise EffprofError(f"reconcile needs the reference counter {reference!r}; got {', '.join(results)}")
     shapes = {tuple(r.input_shape) for r in results.values()}
@@ -466,17 +358,14 @@ def reconcile(
         lines = [
             _missing_phrase(name, op, n) for op, n in sorted(result.unsupported.items()) if is_mac_op(op)
         ]
-        if isinstance(result, OpCountResult):
-            short: Counter[str] = Counter()
-            for ops in result.miscounted_by_module.values():
-                short.update(ops)
-            lines += [_short_phrase(name, op, v) for op, v in sorted(short.items()) if v]
-            lines += [
-                f"{op} counted by effprof's formula: {v} MACs" for op, v in result.completed_ops.items()
-            ]
-            extra = {op: v for op, v in result.macs_by_op.items() if v and not is_mac_op(op)}
-            for op, v in sorted(extra.items()):
-                lines += [f"{line}: +{v} MACs" for line in _extra_phrase(name, {op: v})]
+        short: Counter[str] = Counter()
+        for ops in result.miscounted_by_module.values():
+            short.update(ops)
+        lines += [_short_phrase(name, op, v) for op, v in sorted(short.items()) if v]
+        lines += [f"{op} counted by effprof's formula: {v} MACs" for op, v in result.completed_ops.items()]
+        extra = {op: v for op, v in result.macs_by_op.items() if v and not is_mac_op(op)}
+        for op, v in sorted(extra.items()):
+            lines += [f"{line}: +{v} MACs" for line in _extra_phrase(name, {op: v})]
         notes[name] = lines
 
     return Reconciliation(

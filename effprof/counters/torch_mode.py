@@ -23,10 +23,7 @@ switched off while counting, so nn.MultiheadAttention runs its decomposed path o
 
 from __future__ import annotations
 
-import contextlib
-import copy
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -34,123 +31,24 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from effprof.counters.analytic import to_meta
-from effprof.counters.reconcile import OpCountResult, is_mac_op, op_class_of
-from effprof.counters.result import LayerCount
+from effprof.counters.result import CountResult
+from effprof.counters.tracing import (  # noqa: F401  (counting_mode ... conv_class: their import path before)
+    conv_class,
+    counting_mode,
+    exclusive,
+    model_device,
+    model_result,
+    on_device,
+    one_line,
+    op_table,
+    single_thread,
+)
+from effprof.counters.vocabulary import is_mac_op
 from effprof.errors import EffprofError
 from effprof.formulas import ops as f
 
 aten = torch.ops.aten
 FLOPS_PER_MAC = 2  # FlopCounterMode's unit
-
-
-# --- helpers shared with the fvcore adapter ------------------------------------------------------
-
-
-@contextlib.contextmanager
-def counting_mode(model: nn.Module, *, grad: bool) -> Iterator[None]:
-    """eval() for the count, the MHA fast path off, autograd as asked; all restored afterwards.
-
-    Inference mode is lifted too: under it the dispatcher hands composite ops (``conv2d``,
-    ``linear``) to dispatch modes undecomposed, so the ops seen would depend on the caller's mode.
-    """
-    training = {m: m.training for m in model.modules()}
-    fastpath = torch.backends.mha.get_fastpath_enabled()
-    model.eval()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with torch.inference_mode(False), torch.set_grad_enabled(grad):
-            yield
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fastpath)
-        for module, mode in training.items():
-            module.training = mode
-
-
-def on_device(model: nn.Module, device: str) -> nn.Module:
-    """``model`` itself when it already lives on ``device``, else a copy there.
-
-    A meta model (no data) is materialised with ``to_empty`` and zero-filled: counting needs
-    shapes, not values, and zeros keep the run deterministic (uninitialised memory may hold NaNs).
-    """
-    tensors = [*model.parameters(), *model.buffers()]
-    if all(t.device.type == torch.device(device).type for t in tensors):
-        return model
-    if device == "meta":
-        return to_meta(model)
-    if any(t.is_meta for t in tensors):
-        copied = copy.deepcopy(model).to_empty(device=device)
-        with torch.no_grad():
-            for t in [*copied.parameters(), *copied.buffers()]:
-                t.zero_()
-        return copied
-    return copy.deepcopy(model).to(device)
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter or buffer (CPU for a stateless model)."""
-    for t in [*model.parameters(), *model.buffers()]:
-        return t.device
-    return torch.device("cpu")
-
-
-def exclusive(inclusive: dict[str, Counter[str]], paths: set[str] | None = None) -> dict[str, Counter[str]]:
-    """Inclusive per-module counters (a module counts its children's ops) -> exclusive ones.
-
-    Module paths are dotted, "" is the root: a module's children are the paths one level below.
-    Names outside ``paths`` (a module called without being registered as a submodule) are dropped:
-    their ops stay with the registered module that called them.
-    """
-    if paths is not None:
-        inclusive = {p: c for p, c in inclusive.items() if p in paths}
-    out = {path: Counter(c) for path, c in inclusive.items()}
-    for path, counts in inclusive.items():
-        if path == "":
-            continue
-        parent = path.rsplit(".", 1)[0] if "." in path else ""
-        if parent in out:
-            out[parent].subtract(counts)
-    return {path: Counter({k: v for k, v in c.items() if v}) for path, c in out.items()}
-
-
-def conv_class(module: nn.Module | None) -> str:
-    """Refine a convolution op into effprof's conv classes from the module's hyper-parameters."""
-    if isinstance(module, nn.modules.conv._ConvNd) and not module.transposed:
-        return f.conv_op_class(module.in_channels, module.out_channels, module.kernel_size, module.groups)
-    return "conv_dense"
-
-
-def layers_from(
-    model: nn.Module,
-    macs_by_module_op: dict[str, dict[str, int]],
-    activations_by_module_op: dict[str, dict[str, int]] | None = None,
-) -> list[LayerCount]:
-    """LayerCount rows (module, op class) from per-module per-op MACs; own params on each module's first row."""
-    modules = dict(model.named_modules())
-    activations_by_module_op = activations_by_module_op or {}
-    rows: dict[tuple[str, str], LayerCount] = {}
-    seen_params: set[int] = set()
-    for path in dict.fromkeys([*macs_by_module_op, *activations_by_module_op]):
-        module = modules.get(path)
-        for table, column in ((macs_by_module_op, "macs"), (activations_by_module_op, "activations")):
-            for op, value in table.get(path, {}).items():
-                op_class = op_class_of(op)
-                if op_class == "conv_dense":
-                    op_class = conv_class(module)
-                key = (path, op_class)
-                if key not in rows:
-                    params = 0
-                    if module is not None and not any(r.layer == path for r in rows.values()):
-                        params = sum(
-                            p.numel() for p in module.parameters(recurse=False) if id(p) not in seen_params
-                        )
-                        seen_params.update(id(p) for p in module.parameters(recurse=False))
-                    rows[key] = LayerCount(
-                        path, type(module).__name__ if module is not None else "?", op_class, params=params
-                    )
-                # calls stay 0: fvcore and FlopCounterMode report totals per op, not per call
-                setattr(rows[key], column, getattr(rows[key], column) + int(value))
-    return list(rows.values())
 
 
 # --- effprof formulas for the kernels FlopCounterMode misses ------------------------------------------
@@ -245,20 +143,30 @@ def _effprof_path(fqn: str, root_name: str) -> str:
 
 def count_torch(
     model: nn.Module, input_shape: tuple[int, ...], *, completed: bool = False, device: str = "meta"
-) -> OpCountResult:
+) -> CountResult:
     """Count MACs of ``model`` on one input shape with FlopCounterMode (its FLOPs / 2).
 
-    ``device="meta"`` (default) counts on a meta copy; ``"cpu"`` runs on real tensors as a user of
-    FlopCounterMode on CPU would (missing the CPU attention kernel unless ``completed``). The
-    caller's module is not modified. Raises EffprofError when the model rejects the input shape.
+    ``device="meta"`` (default) counts on a meta copy: exact, and no arithmetic runs, so it costs a
+    fraction of a cold CPU forward. ``"cpu"`` runs on real tensors as a user of FlopCounterMode on
+    CPU would (missing the CPU attention kernel unless ``completed``). ``"auto"`` is meta, and the
+    CPU where the model cannot run on meta (an op with no meta kernel, a data-dependent branch),
+    with a note in ``notes`` saying so. The caller's module is not modified. Raises EffprofError
+    when the model rejects the input shape.
     """
     with torch.inference_mode(False):  # copies made here must be normal tensors (see counting_mode)
-        return _count_torch(model, tuple(input_shape), completed, device)
+        if device != "auto":
+            return _count_torch(model, tuple(input_shape), completed, device)
+        try:
+            return _count_torch(model, tuple(input_shape), completed, "meta")
+        except EffprofError as on_meta:
+            result = _count_torch(model, tuple(input_shape), completed, "cpu")
+            result.notes.append(f"counted on CPU tensors: the model cannot run on the meta device ({on_meta.message})")
+            return result
 
 
 def _count_torch(
     model: nn.Module, input_shape: tuple[int, ...], completed: bool, device: str
-) -> OpCountResult:
+) -> CountResult:
     run_model = on_device(model, device)
     root_name = type(run_model).__name__
     counter = FlopCounterMode(display=False, custom_mapping=completion_mapping() if completed else None)
@@ -267,12 +175,11 @@ def _count_torch(
     # Meta costs nothing, so autograd stays on there (DESIGN.md); on real tensors it would keep every
     # activation alive for a backward that never comes, so it is off (the MHA fast path is off anyway).
     try:
-        with counting_mode(run_model, grad=device == "meta"), seen, counter:
+        with counting_mode(run_model, grad=device == "meta"), single_thread(), seen, counter:
             run_model(x)
     except Exception as exc:  # the model's own complaint, kept in one line
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise EffprofError(
-            f"FlopCounterMode cannot run {root_name} on {tuple(input_shape)}: {detail}"
+            f"FlopCounterMode cannot run {root_name} on {tuple(input_shape)}: {one_line(exc)}"
         ) from exc
 
     inclusive: dict[str, Counter[str]] = {}
@@ -287,35 +194,15 @@ def _count_torch(
     for ops in by_module_op.values():
         macs_by_op.update(ops)
 
-    unsupported_by_module = {
-        path: Counter({op: n for op, n in ops.items() if is_mac_op(op)})
-        for path, ops in seen.uncounted.items()
-    }
-    unsupported_by_module = {k: v for k, v in unsupported_by_module.items() if v}
-    unsupported: Counter[str] = Counter()
-    for ops in unsupported_by_module.values():
-        unsupported.update(ops)
     ignored_calls: Counter[str] = Counter()
     for ops in seen.uncounted.values():
         ignored_calls.update({op: n for op, n in ops.items() if not is_mac_op(op)})
     reason = "not a multiply-accumulate: FlopCounterMode counts only matmul, conv and attention kernels"
-
     completed_names = {f"aten::{op.__name__}" for op in completion_mapping()} if completed else set()
-    params = list(run_model.parameters())
-    total = sum(macs_by_op.values())
-    return OpCountResult(
-        counter="torch+effprof" if completed else "torch",
-        input_shape=tuple(input_shape),
-        macs=total,
-        params=sum(p.numel() for p in params),
-        trainable_params=sum(p.numel() for p in params if p.requires_grad),
-        weight_bytes=sum(p.numel() * p.element_size() for p in params),
-        layers=layers_from(run_model, by_module_op),
-        macs_by_module={path: sum(ops.values()) for path, ops in by_module_op.items() if ops},
-        unsupported=unsupported,
-        unsupported_by_module=unsupported_by_module,
+    return model_result(
+        "torch+effprof" if completed else "torch", run_model, tuple(input_shape),
+        op_table(run_model, {path: dict(ops) for path, ops in by_module_op.items() if ops}),
+        uncounted={(path, op): n for path, ops in seen.uncounted.items() for op, n in ops.items() if is_mac_op(op)},
         ignored={op: (n, reason) for op, n in ignored_calls.items()},
-        macs_by_op=dict(macs_by_op),
-        macs_by_module_op={path: dict(ops) for path, ops in by_module_op.items() if ops},
         completed_ops={op: v for op, v in macs_by_op.items() if op in completed_names},
-    )
+    )  # fmt: skip

@@ -2,7 +2,7 @@
 
 Each function states its rule first, sees only sizes and hyper-parameters (never a module or a
 tensor), and returns exact integers where the architecture is integral. ``effprof formulas``
-(``effprof.formulas.checks``) holds each of them against counts on real built modules.
+(``effprof.lecture.checks``) holds each of them against counts on real built modules.
 
 Names carry units: ``*_params`` parameters, ``*_macs`` multiply-accumulates, ``*_ops`` non-MAC
 elementwise work (effprof's ``other_ops``), ``*_channels`` channels per pixel of live tensors.
@@ -52,13 +52,23 @@ def separable_reduction(out_channels: int, kernel: int) -> float:
 # --- MobileNetV1 width (alpha) and resolution (rho) multipliers (Sec. 3.3-3.4) ----------------------
 
 
+#: (output channels, stride) of each depthwise-separable block, Table 1 of Howard et al. 2017;
+#: effprof.models.mobilenet_v1 builds from this table, so formula and model cannot drift apart
+MOBILENET_V1_BLOCKS = (
+    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1),
+    (1024, 2), (1024, 1),
+)  # fmt: skip
+MOBILENET_V1_STEM_CHANNELS = 32
+
+
 def mobilenet_v1_layer_macs(kernel: int, in_channels: int, out_channels: int, size: int) -> int:
-    """MACs of one depthwise-separable layer = D_K^2 * M * D_F^2 + M * N * D_F^2.
+    """MACs of one depthwise-separable layer = D_K^2 * M * D_F^2 + M * N * D_F^2 (``separable_conv_macs``).
 
     With the multipliers applied (M -> alpha*M, N -> alpha*N, D_F -> rho*D_F) this is the paper's
     D_K^2 * aM * r^2 D_F^2 + aM * aN * r^2 D_F^2: pass the already-scaled integer sizes.
     """
-    return (kernel**2 * in_channels + in_channels * out_channels) * size * size
+    return separable_conv_macs(in_channels, out_channels, kernel, size)
 
 
 def width_resolution_scaling(alpha: float, rho: float) -> float:
@@ -73,18 +83,18 @@ def width_resolution_scaling(alpha: float, rho: float) -> float:
 def mobilenet_v1_macs(alpha: float, resolution: int, num_classes: int = 1000) -> int:
     """MACs of effprof's MobileNetV1 = stem 3x3 conv + sum of the 13 separable layers + classifier.
 
-    Channels are ``max(1, round(alpha * C))`` as in ``effprof.models.mobilenet_v1``; each layer's
-    D_F is its output side, following PyTorch's conv size rule (padding k // 2).
+    Channels are ``max(1, round(alpha * C))`` over ``MOBILENET_V1_BLOCKS`` (the paper's Table 1, as
+    ``effprof.models.mobilenet_v1`` builds it); each layer's D_F is its output side, following
+    PyTorch's conv size rule (padding k // 2).
     """
-    from effprof.models.mobilenet_v1 import _BLOCKS, _STEM_CHANNELS
 
     def ch(c: int) -> int:
         return max(1, round(c * alpha))
 
     size = ops.conv_output_size(resolution, 3, 2, 1)
-    cin = ch(_STEM_CHANNELS)
+    cin = ch(MOBILENET_V1_STEM_CHANNELS)
     total = ops.conv_macs((1, cin, size, size), 3, (3, 3))
-    for cout, stride in _BLOCKS:
+    for cout, stride in MOBILENET_V1_BLOCKS:
         size = ops.conv_output_size(size, 3, stride, 1)
         total += mobilenet_v1_layer_macs(3, cin, ch(cout), size)
         cin = ch(cout)

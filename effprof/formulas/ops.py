@@ -103,6 +103,16 @@ def matmul_macs(a_shape: Shape, b_shape: Shape) -> int:
     return numel(batch) * n * k * m
 
 
+def gemm_macs(a_shape: Shape, b_shape: Shape, trans_a: bool = False, trans_b: bool = False) -> int:
+    """MACs of ONNX Gemm, op(A) @ op(B) (+ C): ``matmul_macs`` of the operands as transposed.
+
+    A is (M, K) or, with transA, (K, M); B is (K, N) or, with transB, (N, K). The C add is not a MAC.
+    """
+    a = tuple(reversed(a_shape)) if trans_a else tuple(a_shape)
+    b = tuple(reversed(b_shape)) if trans_b else tuple(b_shape)
+    return matmul_macs(a, b)
+
+
 def einsum_macs(equation: str, shapes: Sequence[Shape]) -> int:
     """MACs of a two-operand einsum = product of the sizes of every distinct index.
 
@@ -170,20 +180,35 @@ def mha_macs(
 ) -> int:
     """MACs of nn.MultiheadAttention = in-projections + attention + out-projection.
 
-    q: Lq*B*E*E, k: Lkv*B*kdim*E, v: Lkv*B*vdim*E; attention 2*B*Lq*Lkv*E (summed over heads, each
-    head of width E/h); out-projection Lq*B*E*E. The head count does not change the MACs.
+    q: Lq*B*E*E, k: Lkv*B*kdim*E, v: Lkv*B*vdim*E (``linear_macs``); attention 2*B*Lq*Lkv*E
+    (``mha_attention_macs``, summed over heads, each of width E/h); out-projection Lq*B*E*E.
+    The head count does not change the MACs.
     """
     kdim = kdim or embed_dim
     vdim = vdim or embed_dim
-    projections = batch * (tokens_q * embed_dim * embed_dim + tokens_kv * (kdim + vdim) * embed_dim)
-    attention = 2 * batch * tokens_q * tokens_kv * embed_dim
-    out_projection = batch * tokens_q * embed_dim * embed_dim
-    return projections + attention + out_projection
+    projections = (
+        linear_macs((batch, tokens_q, embed_dim), embed_dim)
+        + linear_macs((batch, tokens_kv, kdim), embed_dim)
+        + linear_macs((batch, tokens_kv, vdim), embed_dim)
+    )
+    out_projection = linear_macs((batch, tokens_q, embed_dim), embed_dim)
+    return projections + mha_attention_macs(tokens_q, tokens_kv, batch, embed_dim) + out_projection
+
+
+def mha_attention_macs(tokens_q: int, tokens_kv: int, batch: int, embed_dim: int) -> int:
+    """The attention core of nn.MultiheadAttention = ``sdpa_macs`` over all heads: 2 x B x Lq x Lkv x E.
+
+    Splitting E into h heads of E/h leaves the sum unchanged, so the heads need not be known.
+    """
+    return sdpa_macs((batch, tokens_q, embed_dim), (batch, tokens_kv, embed_dim), (batch, tokens_kv, embed_dim))
 
 
 def vit_attention_macs(tokens: int, dim: int) -> int:
-    """MACs of the attention core of one ViT block (Q K^T and A V): 2 x N^2 x d, quadratic in tokens."""
-    return 2 * tokens * tokens * dim
+    """MACs of the attention core of one ViT block (Q K^T and A V): 2 x N^2 x d, quadratic in tokens.
+
+    ``sdpa_macs`` with N queries and N keys of width d (all heads together).
+    """
+    return sdpa_macs((tokens, dim), (tokens, dim), (tokens, dim))
 
 
 def window_attention_macs(height: int, width: int, window: int, dim: int) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from effprof.errors import EffprofError
 from effprof.hardware.limits import DeviceLimits, device_limits, measure_limits
 from effprof.hardware.roofline import Roofline, model_roofline
 
@@ -38,24 +39,21 @@ __all__ = [
 def roofline(result: ModelProfile | ProfileResult, limits: DeviceLimits, dtype: str = "fp32") -> Roofline:
     """A profiled model's layers against ``limits``' roofs, with its measured times where it has them.
 
-    Per-layer measured time is the profile's attributed time (effprof.reports.frame.layer_latency_ms);
+    Per-layer measured time is the profile's attributed time (``LayerTimes.row_ms``: split by bytes);
     the whole-model latency is the timing loop's median of the backend that attributed it (else the
     first backend timed).
     """
-    from effprof.errors import EffprofError
-    from effprof.reports.frame import layer_latency_ms
-
     p = getattr(result, "profile", result)
     if p.count is None:
         raise EffprofError(f"{p.model}: nothing was counted, so there is no roofline to draw")
-    measured = layer_latency_ms(p) if p.layer_times is not None else None
+    measured = p.layer_times.row_ms(p.count.layers) if p.layer_times is not None else None
     backend = p.layer_times.backend if p.layer_times is not None else None
     timing = next((m for m in p.measurements if m.backend == backend), p.measurements[0] if p.measurements else None)
     rl = model_roofline(
         p.model, p.count.layers, peak_gmacs_per_s=limits.peak_gmacs_per_s(dtype),
         bandwidth_gb_per_s=limits.bandwidth_gb_per_s, measured_ms=measured,
         latency_ms=timing.median_ms if timing is not None else None, device=limits.device, threads=limits.threads,
-        dtype=dtype, cache_gb_per_s=limits.cache_gb_per_s,
+        dtype=dtype, cache_gb_per_s=limits.cache_gb_per_s, peak_by_op_class=limits.tf32_peaks(dtype),
     )  # fmt: skip
     if timing is not None and (timing.device != limits.device or timing.threads != limits.threads):
         rl.notes.append(f"latency was measured on {timing.device} with {timing.threads} threads, the roofs on "

@@ -16,7 +16,7 @@ own time:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,8 @@ from effprof.hardware.calibrate import Calibration, count_op_calls
 from effprof.hardware.fit import Composition, Reference, calibrated_layer_ms, mape, percent_error
 from effprof.hardware.limits import DeviceLimits
 from effprof.hardware.roofline import roofline_time_ms
+from effprof.latency.measurement import Measurement
+from effprof.models import check_specs
 
 PREDICTORS = ("macs", "roofline", "calibrated")
 DEFAULT_REFERENCE = "resnet18"
@@ -39,9 +41,15 @@ QUICK_MODELS = (
 DEFAULT_MODEL_BUDGET_S = 0.5
 
 
-def roofline_sum_ms(count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_per_s: float) -> float:
-    """Plain roofline: the sum of every layer's max(MACs / peak, bytes / bandwidth), in ms."""
-    return sum(roofline_time_ms(r.macs, r.bytes, peak_gmacs_per_s, bandwidth_gb_per_s) for r in count.layers)
+def roofline_sum_ms(
+    count: CountResult, peak_gmacs_per_s: float, bandwidth_gb_per_s: float,
+    peak_by_op_class: Mapping[str, float] | None = None,
+) -> float:  # fmt: skip
+    """Plain roofline: the sum of every layer's max(MACs / peak, bytes / bandwidth), in ms (a layer's
+    peak is ``peak_by_op_class[its op class]`` where given: TF32 convolutions on CUDA)."""
+    peaks = peak_by_op_class or {}
+    return sum(roofline_time_ms(r.macs, r.bytes, peaks.get(r.op_class, peak_gmacs_per_s), bandwidth_gb_per_s)
+               for r in count.layers)  # fmt: skip
 
 
 def calibrated_ms(
@@ -68,7 +76,7 @@ class ModelPrediction:
     macs: int = 0
     measured_ms: float | None = None
     measured_iqr_ms: float | None = None
-    #: each round's median latency, ms (``measured_ms`` is their median)
+    #: each round's median latency, ms (``measured_ms`` is the median of all rounds' runs pooled)
     round_ms: list[float] = field(default_factory=list)
     predicted_ms: dict[str, float] = field(default_factory=dict)
     is_reference: bool = False
@@ -154,10 +162,13 @@ def time_model(built, *, device: str, threads: int, budget_s: float):
     return measure(module, built.input_shape, "eager", device=device, threads=threads, budget_s=budget_s)
 
 
-def _median(values: Sequence[float]) -> float:
-    from effprof.latency.measurement import quantile
-
-    return quantile(values, 0.5)
+def merged(rounds: Sequence[Measurement]) -> Measurement:
+    """One Measurement of a model's rounds, by the one rule for repeated timings (``Measurement.merge``:
+    the per-run times are pooled and every statistic recomputed; each round's median is kept in
+    ``slice_ms``). Each round's own warnings follow the merged ones."""
+    m = Measurement.merge(rounds)
+    m.warnings = list(dict.fromkeys([*m.warnings, *(w for r in rounds for w in r.warnings)]))
+    return m
 
 
 def predict_models(
@@ -175,8 +186,9 @@ def predict_models(
 ) -> PredictionResult:
     """Count every model, time them all ``rounds`` times round-robin, predict each three ways.
 
-    A model's measured latency is the median over rounds of each round's median: round-robin
-    spreads slow spells of a shared machine over every model instead of a few. A model that fails
+    A model's rounds merge by ``Measurement.merge`` (every run of every round pooled; its latency is
+    the pooled median, its spread the pooled IQR): round-robin spreads slow spells of a shared
+    machine over every model instead of a few. A model that fails
     is a row with ``error``; ``on_timed(spec)`` is called after each timing, ``on_result(row)``
     once per model at the end. Ctrl-C stops the timing and scores what was timed, with
     ``interrupted`` set.
@@ -185,7 +197,6 @@ def predict_models(
         raise EffprofError("predict needs at least one model spec, e.g. effprof predict mobilenet_v2 resnet50")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise EffprofError(f"rounds {rounds!r}: must be a whole number >= 1")
-    from effprof.api import check_specs
     from effprof.latency.allocator import prime_allocator
 
     check_specs([reference, *models])
@@ -222,19 +233,18 @@ def predict_models(
 
     peak, bandwidth = limits.peak_gmacs_per_s(dtype), limits.bandwidth_gb_per_s
     ref_count = counted[reference][1]
-    ref_ms = _median([m.median_ms for m in timings[reference]])
+    ref_ms = merged(timings[reference]).median_ms
     for spec in order:
-        ms = [m.median_ms for m in timings.get(spec, [])]
-        if spec in errors or not ms:
+        if spec in errors or not timings.get(spec):
             row = ModelPrediction(spec, error=errors.get(spec, "not timed (interrupted)"))
         else:
-            count = counted[spec][1]
+            count, m = counted[spec][1], merged(timings[spec])
             row = ModelPrediction(
-                model=spec, input_shape=count.input_shape, macs=count.macs, measured_ms=_median(ms),
-                measured_iqr_ms=_median([m.iqr_ms for m in timings[spec]]), round_ms=ms, is_reference=spec == reference,
-                warnings=list(dict.fromkeys(w for m in timings[spec] for w in m.warnings)),
+                model=spec, input_shape=count.input_shape, macs=count.macs, measured_ms=m.median_ms,
+                measured_iqr_ms=m.iqr_ms, round_ms=list(m.slice_ms), is_reference=spec == reference,
+                warnings=m.warnings,
                 predicted_ms={"macs": macs_only_ms(count.macs, ref_count.macs, ref_ms),
-                              "roofline": roofline_sum_ms(count, peak, bandwidth),
+                              "roofline": roofline_sum_ms(count, peak, bandwidth, limits.tf32_peaks(dtype)),
                               "calibrated": calibrated_ms(count, peak, bandwidth, calibration.references,
                                                             calibration.composition)},
             )  # fmt: skip

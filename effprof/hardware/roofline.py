@@ -239,8 +239,14 @@ def model_roofline(
     threads: int = 1,
     dtype: str = "fp32",
     cache_gb_per_s: float | None = None,
+    peak_by_op_class: Mapping[str, float] | None = None,
 ) -> Roofline:
-    """Every layer against the roofs; ``measured_ms`` maps (module path, op class) to attributed ms."""
+    """Every layer against the roofs; ``measured_ms`` maps (module path, op class) to attributed ms.
+
+    A layer's compute roof is ``peak_by_op_class[its op class]`` where given (TF32 convolutions on
+    CUDA), else ``peak_gmacs_per_s``.
+    """
+    peaks = peak_by_op_class or {}
     if not (peak_gmacs_per_s > 0 and bandwidth_gb_per_s > 0):
         from effprof.errors import EffprofError
 
@@ -248,9 +254,11 @@ def model_roofline(
                            f"{bandwidth_gb_per_s} GB/s")  # fmt: skip
     timed = measured_ms or {}
     rows = [
-        layer_roofline(layer, peak_gmacs_per_s, bandwidth_gb_per_s,
+        layer_roofline(layer, peaks.get(layer.op_class, peak_gmacs_per_s), bandwidth_gb_per_s,
                        timed.get((layer.layer, layer.op_class)) if measured_ms is not None else None)  # fmt: skip
         for layer in layers
     ]
+    notes = [f"{', '.join(c for c in sorted(peaks) if peaks[c] == peak)} run on TF32 tensor cores here: "
+             f"their roof is {peak:,.1f} GMAC/s" for peak in sorted(set(peaks.values()))]  # fmt: skip
     return Roofline(model, device, threads, dtype, peak_gmacs_per_s, bandwidth_gb_per_s, rows, latency_ms,
-                    cache_gb_per_s)  # fmt: skip
+                    cache_gb_per_s, notes=notes)  # fmt: skip

@@ -218,6 +218,10 @@ class OnnxRuntimeBackend:
     def __init__(self, opset: int = DEFAULT_OPSET) -> None:
         self.opset = opset
 
+    def check_device(self, device: str) -> None:
+        """Raise unless this onnxruntime has an execution provider for ``device``."""
+        providers_for(device)
+
     def prepare(
         self,
         model: nn.Module,

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +80,25 @@ class LayerTimes:
     op_type_ms: dict[str, float] | None = None
     #: one-line notes about trust in the shares (other processes competing while profiling)
     warnings: list[str] = field(default_factory=list)
+
+    def row_ms(self, rows: Iterable[Any]) -> dict[tuple[str, str], float]:
+        """Measured exclusive time per (module, op class) count row (``CountResult.layers``).
+
+        A module's time is split among its op-class rows in proportion to the bytes each moves (most
+        modules have one row; an attention module has its matmuls and softmax in one forward).
+        """
+        by_module: dict[str, list] = {}
+        for row in rows:
+            by_module.setdefault(row.layer, []).append(row)
+        shares: dict[tuple[str, str], float] = {}
+        for path, ms in self.exclusive_ms.items():
+            found = by_module.get(path)
+            if not found:
+                continue
+            total_bytes = sum(r.bytes for r in found)
+            for r in found:
+                shares[(path, r.op_class)] = ms * (r.bytes / total_bytes if total_bytes else 1 / len(found))
+        return shares
 
     @property
     def attributed_ms(self) -> float:

@@ -41,6 +41,18 @@ def get_backend(name: str) -> Backend:
     return _instances[name]
 
 
+def check_backends_on(names: Iterable[str], device: str) -> None:
+    """Raise (exit 2) if a backend cannot run on ``device`` here, before any model is built or timed.
+
+    A backend says so through an optional ``check_device(device)``: ONNX Runtime needs a
+    CUDAExecutionProvider for ``--device cuda``, which only onnxruntime-gpu has.
+    """
+    for name in names:
+        check = getattr(get_backend(name), "check_device", None)
+        if check is not None:
+            check(device)
+
+
 def parse_backends(spec: str | Iterable[str]) -> list[str]:
     """``"eager,onnxruntime"`` (or a list of names) -> ``["eager", "onnxruntime"]``, in order, no repeats."""
     parts = spec.split(",") if isinstance(spec, str) else [p for item in spec for p in str(item).split(",")]

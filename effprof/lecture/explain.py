@@ -1,7 +1,7 @@
 """``effprof explain TOPIC``: a short derivation with the user's own numbers, next to a count on a real module.
 
 Each topic takes a few options (channels, kernel, feature-map side, expansion, ...), fills the
-lecture formula with them, and runs the matching check of ``effprof.formulas.checks`` on a module
+lecture formula with them, and runs the matching check of ``effprof.lecture.checks`` on a module
 built with the same configuration, so the derivation and the count sit side by side.
 """
 
@@ -17,9 +17,10 @@ from torch import nn
 
 from effprof.counters.analytic import count_analytic
 from effprof.errors import EffprofError
-from effprof.formulas import checks, ops
 from effprof.formulas import lecture as lf
-from effprof.formulas.checks import CheckRow
+from effprof.formulas import ops
+from effprof.lecture import checks
+from effprof.lecture.checks import CheckRow
 
 
 @dataclass
@@ -210,7 +211,7 @@ def _swin(size: int, window: int, dim: int) -> Explanation:
     padded = math.ceil(size / m) * m
     windows = (padded // m) ** 2
     local = lf.padded_window_attention_macs(size, m, dim)
-    global_ = 2 * (size * size) ** 2 * dim
+    global_ = ops.vit_attention_macs(size * size, dim)  # every pixel a token: 2·(HW)²·d
 
     def attention_macs(module: nn.Module, side: int) -> int:
         return count_analytic(module, (1, side, side, dim)).by_op_class().get("attention", {}).get("macs", 0)
@@ -251,7 +252,7 @@ def _ghost(cin: int, cout: int, kernel: int, ratio: int, dw_size: int, size: int
             f"explain ghost: --ratio must be >= 2 and divide --cout, got ratio {s}, cout {cout}"
         )
     out = ops.conv_output_size(size, k, 1, k // 2)
-    conv = cout * c * k * k * out * out
+    conv = lf.standard_conv_macs(c, cout, k, out)
     lines = [
         f"An ordinary {k}×{k} conv makes all n = {cout} maps from the c = {c} inputs: n·c·k²·H'W' = {n(conv)} MACs.",
         f"A **ghost module** makes n/s = {cout // s} *intrinsic* maps with that conv ({n(cout // s * c * k * k * out * out)}"

@@ -13,7 +13,7 @@ from rich.text import Text
 from effprof.reports.render import add_row, si
 
 if TYPE_CHECKING:
-    from effprof.formulas.checks import CheckRow
+    from effprof.lecture.checks import CheckRow
     from effprof.lecture.sweep import SweepResult
 
 

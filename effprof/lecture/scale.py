@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from effprof.formulas import lecture as lf
-from effprof.formulas.checks import count_spec
+from effprof.lecture.checks import count_spec
 from effprof.models.compound import OFFICIAL, default_resolution
 
 

@@ -9,11 +9,13 @@ d = 1.2, w = 1.1, 258 px), so effprof keeps both: ``efficientnet_b{0..7}`` are t
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from effprof.formulas.lecture import compound_coefficients, compound_resolution
 from effprof.models.registry import PaperRef, register_model
+
+if TYPE_CHECKING:  # torch only for annotations: the registry imports without torch
+    from torch import nn
 
 
 @dataclass(frozen=True)

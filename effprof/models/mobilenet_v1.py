@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from torch import nn
 
-# (output channels, stride) of each depthwise-separable block, Table 1 of the paper.
-_BLOCKS = (
-    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1),
-    (1024, 2), (1024, 1),
-)  # fmt: skip
-_STEM_CHANNELS = 32
+# (output channels, stride) of each depthwise-separable block, Table 1 of the paper: the same table
+# the closed-form formula (effprof.formulas.lecture.mobilenet_v1_macs) sums over.
+from effprof.formulas.lecture import MOBILENET_V1_BLOCKS as _BLOCKS
+from effprof.formulas.lecture import MOBILENET_V1_STEM_CHANNELS as _STEM_CHANNELS
 
 
 def _conv_bn_relu(cin: int, cout: int, kernel: int, stride: int, groups: int = 1) -> nn.Sequential:

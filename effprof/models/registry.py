@@ -9,11 +9,12 @@ import difflib
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from effprof.errors import EffprofError
+
+if TYPE_CHECKING:  # torch only for annotations: the registry imports without torch
+    from torch import nn
 
 
 @dataclass(frozen=True)

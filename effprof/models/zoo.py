@@ -6,10 +6,12 @@ Paper figures are as published; "FLOPs" in these papers are multiply-adds, i.e. 
 
 from __future__ import annotations
 
-from torch import nn
+from typing import TYPE_CHECKING
 
-from effprof.models.mobilenet_v1 import MobileNetV1
 from effprof.models.registry import PaperRef, register_model
+
+if TYPE_CHECKING:  # torch only for annotations: the registry imports without torch
+    from torch import nn
 
 # The arguments torchvision's builders force when they load the released weights, which a build
 # without weights does not get: GoogLeNet then keeps its two auxiliary heads (training-only; the
@@ -57,13 +59,15 @@ _MNV1 = "Howard et al. 2017, MobileNets, Table 6"
 @register_model(family="MobileNetV1", source="effprof", paper=PaperRef(4.2e6, 569e6, 224, _MNV1))
 def mobilenet_v1(width: float = 1.0, **kwargs) -> nn.Module:
     """MobileNetV1, any width multiplier by keyword: mobilenet_v1(width=0.6)"""
+    from effprof.models.mobilenet_v1 import MobileNetV1  # torch: imported when a model is built, not listed
+
     return MobileNetV1(width=width, **kwargs)
 
 
 for _tag, _width, _params, _macs in (("075", 0.75, 2.6e6, 325e6), ("050", 0.5, 1.3e6, 149e6), ("025", 0.25, 0.5e6, 41e6)):
 
     def _mnv1(_w=_width, **kwargs) -> nn.Module:
-        return MobileNetV1(width=_w, **kwargs)
+        return mobilenet_v1(width=_w, **kwargs)
 
     _mnv1.__doc__ = f"MobileNetV1 {_width}x width"
     register_model(

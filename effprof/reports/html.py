@@ -4,9 +4,9 @@ Rule: nothing is fetched when the page opens. No scripts, no stylesheets or font
 plots are embedded as base64 PNG (``data:`` URLs), styles are inline, and the run's meta sits in a
 ``<details>`` block that needs no JavaScript to open.
 
-``to_html`` renders any table (list, formulas, sweep...); ``report_html`` adds what each kind of
-report has: the profile's summary and op-class plot, compare's MACs-vs-latency plot, bench's
-verdict, diff tables and change plot.
+``report_html(result)`` writes any result: its figures (the names its type lists, drawn by
+effprof.reports.plots), then what its kind adds (a profile's summary, model rows per backend and
+op-class table; a bench's verdict and diff tables), then its rows and its meta.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from __future__ import annotations
 import base64
 import html
 import json
-import numbers
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from effprof.errors import first_line
+from effprof.reports.fmt import cell
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1400px; }
@@ -45,23 +46,9 @@ figcaption { font-size: 0.85em; color: #555; }
 Figure = tuple[str, bytes | str]
 
 
-def _cell(value: Any) -> str:
-    """Display text of one cell: whole numbers with thousands separators, 4 significant figures; '' if missing."""
-    if value is None or value is pd.NA or (isinstance(value, numbers.Real) and value != value):  # None, NA, NaN
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer()
-                                               and abs(value) >= 1000):  # fmt: skip
-        return f"{int(value):,}"
-    if isinstance(value, numbers.Real):
-        return f"{float(value):.4g}"
-    return str(value)
-
-
 def _table(df: pd.DataFrame) -> str:
     # Values were kept exact in the frame; rounding happens here, when rendering.
-    shown = df.astype(object).apply(lambda column: column.map(_cell))
+    shown = df.astype(object).apply(lambda column: column.map(cell))
     return f"<div class='scroll'>{shown.to_html(index=False, border=0, classes='effprof', escape=True)}</div>"
 
 
@@ -104,20 +91,10 @@ def render_png(draw: Callable[[Path], Any]) -> bytes | str:
         # A report is written after minutes of measuring: a plot that cannot be drawn becomes a
         # note in the page, never a lost report.
         except Exception as exc:  # noqa: BLE001
-            return f"{type(exc).__name__}: {exc}".splitlines()[0]
+            return f"{type(exc).__name__}: {first_line(exc)}"
         if drawn is None or not path.is_file():
             return "nothing to plot"
         return path.read_bytes()
-
-
-def _numeric(df: pd.DataFrame) -> pd.DataFrame:
-    # Bench frames hold Python objects (whole numbers stay whole); plots want numeric columns.
-    return df.infer_objects()
-
-
-def _is_model_frame(df: pd.DataFrame) -> bool:
-    # compare/bench rows (DESIGN.md model columns); `list` or `sweep` tables written as "compare" lack them.
-    return {"model", "macs", "params", "backend"} <= set(df.columns) and df["macs"].notna().any()
 
 
 def _key_values(items: dict[str, Any]) -> str:
@@ -134,32 +111,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
-
-
-def _profile_parts(df: pd.DataFrame, extra: dict[str, Any]) -> tuple[str, list[str], list[Figure]]:
-    from effprof.reports.plots import plot_profile
-
-    summary = extra.get("summary") or {}
-    model = summary.get("model") or (df["model"].iloc[0] if len(df) and "model" in df else "")
-    blocks = (
-        ["<h2>Summary</h2>", _key_values({k: v for k, v in summary.items() if v is not None})]
-        if summary
-        else []
-    )
-    figures: list[Figure] = []
-    if len(df) and {"op_class", "macs", "params"} <= set(df.columns):
-        figures.append(("share of MACs and of time (or params) per op class",
-                        render_png(lambda p: plot_profile(_numeric(df), p))))  # fmt: skip
-    return f"effprof profile: {model}", blocks, figures
-
-
-def _compare_figures(df: pd.DataFrame, title: str = "effprof compare") -> list[Figure]:
-    from effprof.reports.plots import plot_compare
-
-    if not _is_model_frame(df):
-        return []
-    return [("MACs against measured latency per model (MACs and params when nothing was timed)",
-             render_png(lambda p: plot_compare(_numeric(df), p, title=title)))]  # fmt: skip
 
 
 # Plain words: a headless browser or a printer may have no emoji font.
@@ -183,38 +134,17 @@ LATENCY_COLUMNS = {"case": "case", "backend": "backend", "baseline_ms": "baselin
                    "status": "status", "note": "note"}  # fmt: skip
 
 
-def _bench_parts(
-    df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any]
-) -> tuple[str, list[str], list[Figure]]:
-    from effprof.bench.plot import plot_changes
-
-    bench = meta.get("bench") or {}
-    comparison = extra.get("comparison")
-    errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
-    failed = errors or (comparison or {}).get("failed")
-    if comparison is None:
-        verdict = (
-            f"{errors} failed row{'s' if errors != 1 else ''}"
-            if errors
-            else "done (no baseline to compare with)"
-        )
-    elif failed:
-        n = comparison.get("failures", 0)
-        verdict = f"fail: {n} failure{'s' if n != 1 else ''} against the baseline"
-    elif comparison.get("inconclusive"):
-        n = comparison["inconclusive"]
-        verdict = (f"inconclusive: {n} latency row{'s' if n != 1 else ''} too contended or noisy to judge "
-                   "(counts within tolerance; see the notes in the latency table)")  # fmt: skip
-    else:
-        verdict = "pass: every count and normalised latency within tolerance"
-    state = "fail" if failed else "inconclusive" if comparison and comparison.get("inconclusive") else "pass"
-    blocks = [f"<p class='verdict {state}'>{html.escape(verdict)}</p>",
+def _bench_blocks(result: Any) -> list[str]:
+    """A bench run's verdict (effprof.bench.verdict, decided once), its comparison tables and notes."""
+    bench = result.meta.get("bench") or {}
+    comparison = result.comparison.to_dict() if result.comparison is not None else None
+    v = result.verdict()
+    blocks = [f"<p class='verdict {'pass' if v.state == 'done' else v.state}'>{html.escape(v.words)}</p>",
               f"<p>Suite <code>{html.escape(str(bench.get('suite_file', '')))}</code>, latency normalised by "
               f"<b>{html.escape(str(bench.get('reference', '')))}</b> measured in the same run.</p>"]  # fmt: skip
-    figures = _compare_figures(df, title=f"effprof bench {bench.get('suite', '')}")
     if comparison is not None:
-        if extra.get("baseline"):
-            blocks.append(f"<p>Baseline <code>{html.escape(str(extra['baseline']))}</code>.</p>")
+        if result.baseline_path:
+            blocks.append(f"<p>Baseline <code>{html.escape(str(result.baseline_path))}</code>.</p>")
         changes = comparison.get("changes") or []
         blocks.append("<h2>What changed</h2>")
         blocks.append(_change_table(changes, CHANGE_COLUMNS) if changes else "<p>No count changed.</p>")
@@ -229,30 +159,46 @@ def _bench_parts(
             )
         for note in comparison.get("notes") or []:
             blocks.append(f"<p class='note'>{html.escape(note)}</p>")
-        figures.insert(0, ("change against the baseline per case (red: fails)",
-                           render_png(lambda p: plot_changes(comparison, p))))  # fmt: skip
+    df = result.to_pandas()
     reference = str(bench.get("reference", "reference"))
     results = {"model": "model", "input_shape": "input", "backend": "backend", "params": "params", "macs": "MACs",
                "activations": "activations", "latency_ms": "latency ms", "latency_norm": f"× {reference}",
                "error": "error"}  # fmt: skip
-    blocks += [
-        "<h2>Results</h2>",
-        _table(df[[c for c in results if c in df.columns]].rename(columns=results)),
-    ]
-    return f"effprof bench: {bench.get('suite', '')}", blocks, figures
+    return [*blocks, "<h2>Results</h2>", _table(df[[c for c in results if c in df.columns]].rename(columns=results))]
 
 
-def report_html(
-    df: pd.DataFrame, meta: dict[str, Any], *, kind: str = "", extra: dict[str, Any] | None = None
-) -> str:
-    """The page for a report of ``kind`` (profile | compare | bench; anything else: the table alone)."""
-    extra = extra or {}
-    if kind == "profile":
-        title, blocks, figures = _profile_parts(df, extra)
-        return to_html(df, meta, title, blocks=blocks, figures=figures, table_heading="Layers")
+def _profile_blocks(result: Any) -> list[str]:
+    """A profile's summary, its model rows (one per backend, so every backend's latency is kept) and op classes."""
+    summary = {k: v for k, v in result.summary().items() if v is not None}
+    return ["<h2>Summary</h2>", _key_values(summary),
+            "<h2>Model, per backend</h2>", _table(result.model_frame()),
+            "<h2>By op class</h2>", _table(result.op_class_frame())]  # fmt: skip
+
+
+def _figures(result: Any) -> list[Figure]:
+    """Every figure the result's type lists, drawn (or the one-line reason it could not be)."""
+    from effprof.reports.plots import FIGURES
+
+    figures = []
+    for name in type(result).figures:
+        caption, fn = FIGURES[name]
+        drawn = render_png(lambda p, fn=fn: fn(result, p))
+        if drawn != "nothing to plot":  # a figure with no data (no baseline to diff) is left out, not noted
+            figures.append((caption, drawn))
+    return figures
+
+
+def report_html(result: Any) -> str:
+    """The page of any result: what its kind adds, its figures, its rows, its meta."""
+    kind = result.kind
+    blocks: list[str] = []
+    heading = None
     if kind == "bench":
-        title, blocks, figures = _bench_parts(df, meta, extra)
-        return to_html(df, meta, title, blocks=blocks, figures=figures, table_heading="All columns")
-    if kind == "compare":
-        return to_html(df, meta, "effprof compare", figures=_compare_figures(df))
-    return to_html(df, meta)
+        blocks, heading = _bench_blocks(result), "All columns"
+    elif kind == "profile":
+        # a RooflineReport holds its ProfileResult: the summary and op classes are the profile's
+        blocks, heading = _profile_blocks(result if hasattr(result, "model_frame") else result.profile), "Layers"
+    elif result.json_extra().get("summary") and isinstance(result.json_extra()["summary"], dict):
+        blocks = ["<h2>Summary</h2>", _key_values(result.json_extra()["summary"])]
+    return to_html(result.to_pandas(), result.meta, result.title, blocks=blocks, figures=_figures(result),
+                   table_heading=heading)  # fmt: skip

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from effprof.api import ModelProfile
+    from effprof.results import ModelProfile
 
 
 #: what a warning's text says, and the short tag the table's "doubt" column shows for it

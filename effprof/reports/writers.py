@@ -1,4 +1,10 @@
-"""Write a DataFrame to the file formats of ``-o``: the suffix picks the format."""
+"""Write a result to the file formats of ``-o``: the suffix alone picks the format, one atomic writer for all.
+
+Rule: a result type says which suffixes it can be written as (``Result.suffixes()``: every table
+format, and .png/.svg when it has a figure), so ``check_outputs`` refuses a suffix before any work
+and ``write_output`` never guesses. Every file is written to a temp file beside it and renamed:
+an interrupt or a failed write never leaves half a report or clobbers the previous one.
+"""
 
 from __future__ import annotations
 
@@ -14,25 +20,29 @@ from typing import Any
 import pandas as pd
 
 from effprof.errors import EffprofError
+from effprof.reports.fmt import cell
+from effprof.results import PLOT_SUFFIXES, TABLE_SUFFIXES, Result
 
-TABLE_SUFFIXES = (".csv", ".json", ".md", ".html")
-PLOT_SUFFIXES = (".png", ".svg")
 OUTPUT_SUFFIXES = TABLE_SUFFIXES + PLOT_SUFFIXES
 
 
-def check_outputs(paths: list[Path], suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> None:
-    """Every output must have a known suffix and a place we can really write to, checked before any work.
+def _unknown_suffix(path: Path, suffixes: tuple[str, ...]) -> str:
+    return (f"cannot write {str(path)!r}: unknown suffix {path.suffix or '(none)'!r}; "
+            f"use one of {', '.join(suffixes)}")  # fmt: skip
+
+
+def check_outputs(paths: list[Path], result_type: type[Result] | tuple[str, ...] = OUTPUT_SUFFIXES) -> None:
+    """Every output must have a suffix ``result_type`` can be written as (``Result.suffixes()``) and a place
+    we can really write to, checked before any work.
 
     Writability is tested by creating (and removing) a temp file named as the atomic writer names
     its own, in the nearest directory that exists: ``os.access`` says yes to root on ``/proc`` and
     knows nothing of read-only mounts or names too long for the file system.
     """
+    suffixes = result_type if isinstance(result_type, tuple) else result_type.suffixes()
     for path in paths:
         if path.suffix.lower() not in suffixes:
-            raise EffprofError(
-                f"cannot write {str(path)!r}: unknown suffix {path.suffix or '(none)'!r}; "
-                f"use one of {', '.join(suffixes)}"
-            )
+            raise EffprofError(_unknown_suffix(path, suffixes))
         try:
             _check_writable(path)
         except OSError as exc:  # a name too long, a loop of links: stat itself fails
@@ -107,27 +117,53 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def to_json_text(df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any] | None = None) -> str:
+    """``{"meta": ..., "rows": [...], **extra}``; NaN and NA become null, numpy scalars Python numbers."""
     rows = [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
     doc = {"meta": meta, "rows": rows, **(extra or {})}
-    return json.dumps(doc, indent=2, default=str) + "\n"
+    return json.dumps(doc, indent=2, default=_json_default) + "\n"
 
 
-def write_output(path: Path, df: pd.DataFrame, meta: dict[str, Any], *, kind: str, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``df`` to ``path`` in the format its suffix names.
+def _json_default(value: Any) -> Any:
+    cleaned = _clean(value)
+    return str(cleaned) if cleaned is value else cleaned
 
-    ``kind`` (compare | profile | bench) picks the plot of .png/.svg and what a .html report holds
-    besides the table (its plot, a profile's summary, a bench's comparison from ``extra``).
+
+def write_output(path: Path, result: Result) -> Path:
+    """Write ``result`` to ``path`` in the format its suffix names, atomically; returns the path written.
+
+    .csv/.md: the result's table (``export_frame()`` where it has one); .json: ``{"meta", "rows", ...}``
+    with the result's own extra keys; .html: one self-contained page; .png/.svg: its first figure.
     """
-    if path.suffix.lower() in PLOT_SUFFIXES:
-        from effprof.reports import plots
+    suffix = path.suffix.lower()
+    if suffix not in type(result).suffixes():
+        raise EffprofError(_unknown_suffix(path, type(result).suffixes()))
+    if suffix in PLOT_SUFFIXES:
+        from effprof.reports.plots import draw  # matplotlib is slow to import: only for a plot
 
-        draw = plots.plot_profile if kind == "profile" else plots.plot_compare
-        return write_plot(path, lambda tmp: draw(df.infer_objects(), tmp))
-    if path.suffix.lower() == ".html":
+        return write_plot(path, lambda tmp: draw(result, tmp))
+    return _write_text(path, render_text(result, suffix))
+
+
+def write_outputs(paths: list[Path], result: Result, on_written: Callable[[Path], Any] | None = None) -> None:
+    """``write_output`` for each path, in order; ``on_written(path)`` after each (the CLI says "wrote")."""
+    for path in paths:
+        write_output(path, result)
+        if on_written is not None:
+            on_written(path)
+
+
+def render_text(result: Result, suffix: str) -> str:
+    """The text of a table-format report (.csv .json .md .html) of ``result``."""
+    if suffix == ".json":
+        return to_json_text(result.json_frame(), result.meta, result.json_extra())
+    if suffix == ".html":
         from effprof.reports.html import report_html
 
-        return _write_text(path, report_html(df, meta, kind=kind, extra=extra))
-    return write_table(path, df, meta, extra)
+        return report_html(result)
+    if suffix == ".md" and hasattr(result, "to_markdown"):
+        return result.to_markdown()
+    frame = result.export_frame() if hasattr(result, "export_frame") else result.to_pandas()
+    return frame.to_csv(index=False) if suffix == ".csv" else to_markdown_text(frame)
 
 
 def _cannot_write(path: Path, exc: OSError) -> EffprofError:
@@ -157,9 +193,7 @@ def write_plot(path: Path, draw: Callable[[Path], Any]) -> Path:
 
 def _md_cell(value: Any) -> str:
     """A Markdown cell: numbers as the HTML report shows them, '' for missing, no '|' or newline left bare."""
-    from effprof.reports.html import _cell
-
-    text = _cell(None if value is pd.NA else value)
+    text = cell(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
@@ -170,21 +204,3 @@ def to_markdown_text(df: pd.DataFrame) -> str:
     align = ["right" if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) else "left"
              for c in df.columns]  # fmt: skip
     return shown.to_markdown(index=False, disable_numparse=True, colalign=align) + "\n"
-
-
-def write_table(path: Path, df: pd.DataFrame, meta: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
-    """Write ``df`` to ``path`` in the table format its suffix names; returns the path written."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        text = df.to_csv(index=False)
-    elif suffix == ".json":
-        text = to_json_text(df, meta, extra)
-    elif suffix == ".md":
-        text = to_markdown_text(df)
-    elif suffix == ".html":
-        from effprof.reports.html import to_html
-
-        text = to_html(df, meta)
-    else:
-        raise EffprofError(f"cannot write {str(path)!r}: unknown suffix {suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}")
-    return _write_text(path, text)

@@ -58,6 +58,9 @@ def test_profile_layers_csv(tmp_path):
     assert "top 20 layers by measured time" in result.output
     assert "conv_depthwise" in result.output and "% time" in result.output
     df = pd.read_csv(out)
+    (model,) = df[df.level == "model"].itertuples()  # one model-level row: one backend timed
+    assert model.backend == "eager" and model.latency_ms > 0 and model.macs == 76524800
+    df = df[df.level == "layer"]
     assert df.macs.sum() == 76524800  # the paper's 0.50 MobileNet-160: 76 M mult-adds (Table 7)
     assert df.share_macs.sum() == pytest.approx(1.0)
     assert df.share_latency.sum() == pytest.approx(1.0)

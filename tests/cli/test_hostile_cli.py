@@ -150,7 +150,10 @@ def test_profile_backend_failure_exits_1_and_writes_the_layers(tmp_path, monkeyp
     no_traceback(result)
     assert result.exit_code == 1, result.output
     assert "1 requested measurement of resnet18 failed: eager: CUDA out of memory (pretend)" in result.output
-    assert pd.read_csv(out).params.sum() == RESNET18_PARAMS
+    df = pd.read_csv(out)
+    assert df[df.level == "layer"].params.sum() == RESNET18_PARAMS
+    failed = df[df.level == "model"]  # the backend that failed keeps its model-level row, with its error
+    assert failed.backend.tolist() == ["eager"] and "out of memory" in failed.error.item()
 
 
 def test_profile_per_layer_failure_exits_1(tmp_path, monkeypatch):

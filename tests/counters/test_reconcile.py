@@ -7,36 +7,34 @@ from collections import Counter
 import pytest
 
 import effprof  # noqa: F401  (installs the torchvision shim before anything imports it)
-from effprof.counters.reconcile import OpCountResult, is_mac_op, op_class_of, reconcile
-from effprof.counters.result import CountResult, LayerCount
+from effprof.counters.reconcile import is_mac_op, op_class_of, reconcile
+from effprof.counters.result import CountResult, OpCount
 from effprof.errors import EffprofError
 
 SHAPE = (1, 3, 8, 8)
 
 
+#: the analytic counter's op for each class (a MAC op, as the real counter records)
+_ANALYTIC_OP = {"conv_dense": "conv2d", "linear": "linear", "attention": "matmul"}
+
+
+def _uncounted(kw: dict) -> dict:
+    """``unsupported_by_module`` as the tests write it -> the table's (module, op) -> calls."""
+    kw.pop("unsupported", None)  # derived from the per-module table
+    by_module = kw.pop("unsupported_by_module", {})
+    return {(path, op): n for path, ops in by_module.items() for op, n in ops.items()}
+
+
 def analytic(rows: dict[str, dict[str, int]], **kw) -> CountResult:
     """path -> op class -> MACs, as the analytic counter reports them."""
-    layers = [LayerCount(p, "Conv2d", c, macs=m) for p, classes in rows.items() for c, m in classes.items()]
-    by_module = {p: sum(classes.values()) for p, classes in rows.items()}
-    return CountResult(
-        "analytic", SHAPE, sum(by_module.values()), layers=layers, macs_by_module=by_module, **kw
-    )
+    table = [OpCount(p, _ANALYTIC_OP[c], c, macs=m) for p, classes in rows.items() for c, m in classes.items()]
+    types = {p: "Conv2d" for p in rows}
+    return CountResult("analytic", SHAPE, table, module_types=types, uncounted=_uncounted(kw), **kw)
 
 
-def external(name: str, by_module_op: dict[str, dict[str, int]], **kw) -> OpCountResult:
-    by_module = {p: sum(ops.values()) for p, ops in by_module_op.items()}
-    by_op: Counter[str] = Counter()
-    for ops in by_module_op.values():
-        by_op.update(ops)
-    layers = [
-        LayerCount(p, "?", op_class_of(op), macs=v)
-        for p, ops in by_module_op.items()
-        for op, v in ops.items()
-    ]
-    return OpCountResult(
-        name, SHAPE, sum(by_module.values()), layers=layers, macs_by_module=by_module,
-        macs_by_op=dict(by_op), macs_by_module_op=by_module_op, **kw,
-    )  # fmt: skip
+def external(name: str, by_module_op: dict[str, dict[str, int]], **kw) -> CountResult:
+    table = [OpCount(p, op, op_class_of(op), macs=v) for p, ops in by_module_op.items() for op, v in ops.items()]
+    return CountResult(name, SHAPE, table, uncounted=_uncounted(kw), **kw)
 
 
 def test_op_vocabulary():
@@ -66,7 +64,6 @@ def test_agreement_has_no_disagreements_and_full_coverage():
 
 def test_named_reasons():
     ref = analytic({"conv": {"conv_dense": 100}, "attn": {"linear": 30, "attention": 20}})
-    ref.unsupported_by_module = {}
     fv = external(
         "fvcore",
         {"conv": {"conv": 100}, "bn": {"batch_norm": 20}, "attn": {"linear": 30}},

@@ -127,3 +127,27 @@ def test_model_built_under_inference_mode():
         model = Net()  # its weights are inference tensors
         assert count_torch(model, SHAPE).macs == count_torch(Net(), SHAPE).macs
         assert count_torch(model, SHAPE, device="cpu").macs == count_torch(Net(), SHAPE).macs
+
+
+class DataDependent(nn.Module):
+    """Reads a value (``.item()``): impossible on the meta device, fine on CPU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x):
+        steps = int(x.abs().sum().item() >= 0) + 1  # always 2, but only data can say so
+        for _ in range(steps):
+            x = x + 0
+        return self.fc(x)
+
+
+def test_auto_counts_on_meta_and_falls_back_to_cpu_with_a_note():
+    exact = count_torch(nn.Linear(6, 4), (3, 6), device="auto")
+    assert exact.macs == 3 * 6 * 4 and exact.notes == []  # meta: no note
+    with pytest.raises(EffprofError):
+        count_torch(DataDependent(), (3, 6), device="meta")
+    fallback = count_torch(DataDependent(), (3, 6), device="auto")
+    assert fallback.macs == 3 * 6 * 4
+    assert len(fallback.notes) == 1 and "counted on CPU tensors" in fallback.notes[0]

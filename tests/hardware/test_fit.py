@@ -89,7 +89,7 @@ def test_predictors_on_a_synthetic_model():
     # 100 GMAC/s, 10 GB/s: conv roof 1 ms (compute), relu roof 0.1 ms (memory), 2 ops ignored on purpose.
     layers = [LayerCount("a", "Conv2d", "conv_dense", macs=100_000_000, bytes=1_000_000, calls=1),
               LayerCount("b", "ReLU", "activation", bytes=1_000_000, calls=2)]  # fmt: skip
-    count = CountResult("analytic", (1, 3, 8, 8), macs=100_000_000, layers=layers, ignored={"view": (2, "view")})
+    count = CountResult.from_layers("analytic", (1, 3, 8, 8), layers, ignored={"view": (2, "view")})
     assert roofline_sum_ms(count, 100.0, 10.0) == pytest.approx(1.1)
     refs = [Reference("conv_dense", "Conv2d", 1e8, 1e6, 0.5), Reference("activation", "ReLU", 0, 5e5, 0.25)]
     # conv at half its roof: 2 ms; relu (2 calls of 0.05 ms) at a quarter: 0.4 ms

@@ -124,6 +124,8 @@ def test_cuda_limits_cover_every_tensor_core_dtype():
     assert lim.dtypes == ["fp32", "tf32", "fp16", "bf16"]
     assert all(_positive(lim.peak_gmacs_per_s(d)) for d in lim.dtypes)
     assert _positive(lim.bandwidth_gb_per_s) and lim.machine["gpu"]
+    # one launch costs more than copying an L2-sized set: no in-cache roof on a GPU
+    assert [c.name for c in lim.ceilings if c.kind == "memory"] == ["copy", "triad"]
     assert torch.backends.cuda.matmul.allow_tf32 == tf32_before  # switched on for the tf32 GEMM only
 
 
@@ -138,3 +140,64 @@ def test_limits_are_contended_when_a_ceiling_was_timed_under_contention():
     assert not DeviceLimits("cpu", 2, [ceiling(False), ceiling(False)]).contended
     limits = DeviceLimits("cpu", 2, [ceiling(False), ceiling(True)])
     assert limits.contended and any("not cached" in n for n in limits.warnings)
+
+
+def _gpu_limits() -> limits.DeviceLimits:
+    from effprof.hardware.limits import Ceiling, DeviceLimits
+    from effprof.latency import Measurement
+
+    def ceiling(name: str, kind: str, dtype: str, work: float, seconds: float) -> Ceiling:
+        return Ceiling(name, kind, dtype, work, "n", Measurement(name, "cuda", 16, [seconds] * 5))
+
+    # an H200's measured figures: 25.4 TMAC/s fp32, 178 TMAC/s tf32, 4.3 TB/s
+    return DeviceLimits("cuda", 16, [
+        ceiling("gemm", "compute", "fp32", 25.4e12, 1.0), ceiling("gemm", "compute", "tf32", 178e12, 1.0),
+        ceiling("copy", "memory", "fp32", 4.3e12, 1.0),
+    ])  # fmt: skip
+
+
+@pytest.fixture
+def tf32_flags():
+    """Set (cudnn, matmul) allow_tf32 flags; restored afterwards (matmul's is a property monkeypatch can't patch)."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+
+    def set_flags(cudnn: bool, matmul: bool) -> None:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = cudnn, matmul
+
+    yield set_flags
+    set_flags(*before)
+
+
+def test_convolutions_on_cuda_are_bounded_by_the_tf32_peak_while_cudnn_allows_tf32(tf32_flags):
+    lim = _gpu_limits()
+    tf32_flags(cudnn=True, matmul=False)
+    assert lim.peak_for("conv_dense") == pytest.approx(178e3)
+    assert lim.peak_for("linear") == pytest.approx(25.4e3)  # matmuls stay fp32 unless asked
+    assert set(lim.tf32_peaks()) == {"conv_dense", "conv_pointwise", "conv_grouped", "conv_depthwise"}
+    tf32_flags(cudnn=False, matmul=False)
+    assert lim.peak_for("conv_dense") == pytest.approx(25.4e3) and lim.tf32_peaks() == {}
+    tf32_flags(cudnn=False, matmul=True)
+    assert set(lim.tf32_peaks()) == {"linear", "attention"}
+
+
+def test_a_tf32_layer_sits_under_the_tf32_roof_in_the_model_roofline(tf32_flags):
+    from effprof.counters.result import LayerCount
+    from effprof.hardware.roofline import model_roofline
+
+    tf32_flags(cudnn=True, matmul=False)
+    lim = _gpu_limits()
+    conv = LayerCount("conv", "Conv2d", "conv_dense", macs=178_000_000_000, bytes=1)
+    fc = LayerCount("fc", "Linear", "linear", macs=25_400_000_000, bytes=1)
+    rl = model_roofline("m", [conv, fc], peak_gmacs_per_s=lim.peak_gmacs_per_s(), bandwidth_gb_per_s=4.3e3,
+                        device="cuda", peak_by_op_class=lim.tf32_peaks())  # fmt: skip
+    # 178 GMACs at 178 TMAC/s and 25.4 GMACs at 25.4 TMAC/s: 1 ms each
+    assert [r.compute_ms for r in rl.layers] == [pytest.approx(1.0), pytest.approx(1.0)]
+    assert rl.notes and "their roof is 178,000.0 GMAC/s" in rl.notes[0]
+
+
+def test_cpu_limits_have_no_tf32_roofs():
+    from effprof.hardware.limits import Ceiling, DeviceLimits
+    from effprof.latency import Measurement
+
+    gemm = Ceiling("gemm", "compute", "fp32", 1e11, "n", Measurement("gemm", "cpu", 2, [1.0] * 5))
+    assert DeviceLimits("cpu", 2, [gemm]).tf32_peaks() == {}

@@ -42,13 +42,16 @@ def test_predicts_three_ways_and_leaves_the_reference_out(limits):
     assert row["latency_ms"] == model.measured_ms and row["error_calibrated_pct"] == model.error_pct("calibrated")
 
 
-def test_rounds_time_every_model_again_and_take_the_median(limits):
+def test_rounds_time_every_model_again_and_merge_by_measurement_merge(limits):
     timed = []
     result = predict_models(["resnet18"], limits, _calibration(limits), reference="mobilenet_v1_025", resolution=32,
                             budget_s=0.01, rounds=3, on_timed=timed.append)  # fmt: skip
     assert timed == ["mobilenet_v1_025", "resnet18"] * 3  # round-robin
     model = result.models[1]
-    assert len(model.round_ms) == 3 and model.measured_ms == sorted(model.round_ms)[1]
+    assert len(model.round_ms) == 3
+    # one rule for repeated rounds: every run pooled, so the latency lies within the rounds' medians
+    assert min(model.round_ms) <= model.measured_ms <= max(model.round_ms)
+    assert model.measured_iqr_ms is not None and model.measured_iqr_ms >= 0
     with pytest.raises(EffprofError, match="rounds"):
         predict_models(["resnet18"], limits, _calibration(limits), rounds=0)
 

@@ -223,3 +223,20 @@ def test_onnxruntime_on_cuda(tiny):
     m = measure(tiny, TINY_SHAPE, "onnxruntime", device="cuda", **FAST)
     _assert_real_statistics(m, "onnxruntime", "cuda")
     assert m.parity_max_abs_diff is not None and m.parity_max_abs_diff <= 1e-3
+
+
+def test_onnxruntime_without_its_cuda_provider_is_refused_before_work(monkeypatch):
+    # Seen on a GPU machine with the CPU-only onnxruntime wheel: without this check the request
+    # built every model and failed row by row, the long message squeezed into the latency column.
+    from effprof.latency import onnxrt
+    from effprof.latency.registry import check_backends_on
+
+    monkeypatch.setattr(onnxrt.ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    check_backends_on(["eager", "onnxruntime"], "cpu")
+    with pytest.raises(EffprofError) as err:
+        check_backends_on(["eager", "onnxruntime"], "cuda")
+    assert err.value.exit_code == 2
+    assert str(err.value) == (
+        "--device cuda: this onnxruntime has no CUDAExecutionProvider (available: CPUExecutionProvider); "
+        "install onnxruntime-gpu or use --device cpu"
+    )

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from effprof.cli import app
 from effprof.cli.lecture import register
-from effprof.formulas import checks
-from effprof.formulas.checks import Check, CheckRow
+from effprof.lecture import checks
+from effprof.lecture.checks import Check, CheckRow
 
 register(app)  # idempotent: a no-op once effprof.cli registers the commands itself
 runner = CliRunner()

@@ -60,6 +60,32 @@ def test_user_factory_by_import_path(tmp_path, monkeypatch):
     sys.modules.pop("mymodels", None)
 
 
+def test_user_package_from_the_working_directory(tmp_path, monkeypatch):
+    """``effprof profile mypkg.models:build`` from the folder that holds mypkg, as the installed
+    ``effprof`` script runs it: the working directory is not on sys.path until effprof puts it there."""
+    pkg = tmp_path / "effprof_cwd_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "models.py").write_text(
+        "from torch import nn\n\ndef build(width=6):\n    return nn.Sequential(nn.Conv2d(3, width, 3), nn.ReLU())\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    try:
+        b = build_model("effprof_cwd_pkg.models:build(width=5)")
+        assert b.module[0].out_channels == 5 and b.input_shape == (1, 3, 224, 224)
+        assert sys.path[0] == str(tmp_path)
+    finally:
+        for name in ("effprof_cwd_pkg.models", "effprof_cwd_pkg"):
+            sys.modules.pop(name, None)
+
+
+def test_a_missing_user_package_is_still_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(EffprofError, match="cannot import 'no_such_pkg_here.models'"):
+        build_model("no_such_pkg_here.models:build")
+
+
 @pytest.mark.parametrize(
     ("spec", "kwargs", "message"),
     [

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from effprof.bench.compare import compare, normalise_latency
-from effprof.bench.suite import Tolerance
-from effprof.reports.frame import MODEL_COLUMNS
+from effprof.bench.run import BenchResult
+from effprof.bench.suite import Tolerance, load_suite
 from effprof.reports.html import report_html, to_html
 from effprof.reports.writers import write_output
+from effprof.results import MODEL_COLUMNS, CompareResult, TableResult
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -58,6 +59,17 @@ def assert_self_contained(page: Page, text: str) -> None:
     assert "url(" not in text and "http://" not in text.lower() and "https://" not in text.lower()
 
 
+class FrameCompare(CompareResult):
+    """A compare result whose rows are given as a frame (the report path, without profiling models)."""
+
+    def __init__(self, df: pd.DataFrame, meta: dict):
+        super().__init__([], meta)
+        self.df = df
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.df
+
+
 def model_frame(timed: bool = True) -> pd.DataFrame:
     rows = []
     for model, params, macs, ms in (
@@ -78,13 +90,14 @@ def bench_parts():
             for s, p, m, ms in (("resnet18", 11689512, 925798400, 22.0), ("mobilenet_v2", 3504872, 154083200, 8.6))]  # fmt: skip
     base = normalise_latency(rows, "resnet18")
     current = normalise_latency([{**rows[0]}, {**rows[1], "params": 3504873, "latency_ms": 12.0}], "resnet18")
-    comparison = compare(base, current, Tolerance(), "resnet18").to_dict()
+    comparison = compare(base, current, Tolerance(), "resnet18")
     meta = {"bench": {"suite": "ci", "suite_file": "benchmarks/ci.toml", "reference": "resnet18"}}
-    return pd.DataFrame(current, dtype=object), meta, {"comparison": comparison, "baseline": "base.json"}
+    return BenchResult(load_suite("benchmarks/ci.toml"), meta, current, comparison=comparison,
+                       baseline_path="base.json")  # fmt: skip
 
 
 def test_compare_report_has_its_table_and_plot():
-    text = report_html(model_frame(), {"device": "cpu"}, kind="compare")
+    text = report_html(FrameCompare(model_frame(), {"device": "cpu"}))
     page = Page(text)
     assert_self_contained(page, text)
     assert len(page.all("table")) == 1
@@ -94,31 +107,32 @@ def test_compare_report_has_its_table_and_plot():
 
 
 def test_compare_without_latency_still_plots_macs_and_params():
-    page = Page(report_html(model_frame(timed=False), {}, kind="compare"))
-    assert len(page.images()) == 1
+    text = report_html(FrameCompare(model_frame(timed=False), {}))
+    assert len(Page(text).images()) == 1
+    assert "MACs and params" in text
 
 
 def test_profile_report_has_summary_layers_and_op_class_plot():
     import effprof
 
     result = effprof.profile("mobilenet_v1_025", resolution=32, backends="none", counters="analytic")
-    text = report_html(result.to_pandas(), result.meta, kind="profile", extra={"summary": result.summary()})
+    text = report_html(result)
     page = Page(text)
     assert_self_contained(page, text)
-    assert len(page.all("table")) == 2  # summary + layers
+    assert len(page.all("table")) == 4  # summary, model rows per backend, op classes, layers
+    assert "By op class" in text and "Model, per backend" in text
     assert len(page.images()) == 1
     assert "effprof profile: mobilenet_v1_025" in text and "conv_depthwise" in text
 
 
 def test_bench_report_has_verdict_diffs_and_two_plots():
-    df, meta, extra = bench_parts()
-    text = report_html(df, meta, kind="bench", extra=extra)
+    text = report_html(bench_parts())
     page = Page(text)
     assert_self_contained(page, text)
     assert len(page.images()) == 2  # change against the baseline, MACs vs latency
     assert len(page.all("table")) == 4  # results, what changed, latency, all columns
     body = " ".join(page.text)
-    assert "fail: 2 failures against the baseline" in body and "FAIL" in body
+    assert "2 regressions" in body and "FAIL" in body  # the verdict, as bench_verdict words it
     assert "3,504,872" in body and "3,504,873" in body
     assert ">None<" not in text  # missing values render empty
 
@@ -127,8 +141,8 @@ def test_plain_tables_stay_plain():
     text = to_html(pd.DataFrame([{"model": "resnet18", "params": 11689512}]), {})
     page = Page(text)
     assert not page.all("img") and len(page.all("table")) == 1 and "11,689,512" in text
-    sweep_like = pd.DataFrame([{"model": "m", "params": 1, "macs": 2, "resolution": 96}])
-    assert not Page(report_html(sweep_like, {}, kind="compare")).all("img")  # not a compare frame: no plot
+    table = TableResult([{"model": "m", "params": 1, "macs": 2, "resolution": 96}])
+    assert not Page(report_html(table)).all("img")  # a result type with no figure: no plot
 
 
 def test_a_plot_that_cannot_be_drawn_is_a_note_not_a_lost_report(monkeypatch):
@@ -138,12 +152,12 @@ def test_a_plot_that_cannot_be_drawn_is_a_note_not_a_lost_report(monkeypatch):
         raise ValueError("no data to draw\nsecond line")
 
     monkeypatch.setattr(plots, "plot_compare", broken)
-    text = report_html(model_frame(), {}, kind="compare")
+    text = report_html(FrameCompare(model_frame(), {}))
     assert "not drawn (ValueError: no data to draw)" in text and "<table" in text
 
 
 def test_write_output_html_through_the_cli_signature(tmp_path):
-    path = write_output(tmp_path / "sub" / "cmp.html", model_frame(), {"k": "v"}, kind="compare", extra=None)
+    path = write_output(tmp_path / "sub" / "cmp.html", FrameCompare(model_frame(), {"k": "v"}))
     assert Page(path.read_text()).images()
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # readable like any new file, not private
 
@@ -152,8 +166,7 @@ def test_write_output_html_through_the_cli_signature(tmp_path):
     shutil.which("chromium") is None, reason="chromium is not on PATH (apt-get install chromium)"
 )
 def test_chromium_renders_tables_and_images(tmp_path):
-    df, meta, extra = bench_parts()
-    path = write_output(tmp_path / "bench.html", df, meta, kind="bench", extra=extra)
+    path = write_output(tmp_path / "bench.html", bench_parts())
     flags = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", f"--user-data-dir={tempfile.mkdtemp()}"]  # fmt: skip
     if os.geteuid() == 0:

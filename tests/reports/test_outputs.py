@@ -14,6 +14,7 @@ from effprof.errors import EffprofError
 from effprof.reports import frame
 from effprof.reports.html import to_html
 from effprof.reports.writers import check_outputs, to_markdown_text, write_output, write_plot
+from effprof.results import CompareResult
 
 runner = CliRunner()
 FAST = ("--counters", "analytic", "--backend", "none", "-r", "64")
@@ -98,11 +99,20 @@ def test_plots_go_through_the_atomic_writer(tmp_path, suffix):
     df = pd.DataFrame({"model": ["a", "b"], "params": [10, 20], "macs": [100, 400], "latency_ms": [None, None],
                        "backend": [None, None], "device": [None, None]})  # fmt: skip
     target = tmp_path / f"cmp{suffix}"
-    write_output(target, df, {}, kind="compare")
+    write_output(target, _FrameCompare(df))
     data = target.read_bytes()
     assert data.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in data[:2000]
     assert leftovers(tmp_path) == []
     assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's private 0600
+
+
+class _FrameCompare(CompareResult):
+    def __init__(self, df):
+        super().__init__([], {})
+        self.df = df
+
+    def to_pandas(self):
+        return self.df
 
 
 def _umask() -> int:

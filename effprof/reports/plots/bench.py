@@ -1,4 +1,4 @@
-"""The bench plot: change against the baseline per case, one bar each, the tolerance drawn as a line.
+"""The bench figure: change against the baseline per case, one bar each, the tolerance drawn as a line.
 
 Drawn from the ``comparison`` block of a bench JSON (plain dicts), so an HTML report can be rebuilt
 from the file alone.
@@ -9,14 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from effprof.reports.plots.style import pyplot, save
+
 
 def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof bench") -> Path | None:
     """Bars of normalised-latency change (and any count change) per case; None when nothing to draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: never needs a display
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     items = [c for c in [*comparison.get("latency", []), *comparison.get("changes", [])]
              if isinstance(c.get("change_pct"), int | float)]  # fmt: skip
     if not items:
@@ -48,7 +46,5 @@ def plot_changes(comparison: dict[str, Any], path: Path, title: str = "effprof b
     if latency_tol:
         ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
     return path

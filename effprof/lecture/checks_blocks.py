@@ -1,157 +1,31 @@
-"""The check catalog of ``effprof formulas``: each lecture formula against a count on a real module.
-
-A check builds the real thing (an nn.Conv2d, torchvision's InvertedResidual and SqueezeExcitation,
-timm's GhostModule, a registry model), counts it with effprof's analytic counter -- and, on single
-modules, with fvcore, whose "flop" is one MAC -- and returns one ``CheckRow`` per quantity: the
-formula's value next to the counted one, their relative error and the tolerance it must meet.
-A tolerance of 0 means the formula is exact; a looser one says, in the row's note, what the formula
-leaves out; ``None`` marks a row shown for comparison and not judged (the released EfficientNets do
-not follow the compound rule).
+"""Checks of the block formulas: depthwise-separable conv, MobileNetV1's multipliers, the inverted
+residual, squeeze-and-excitation, the ghost module and group convolution, each on real modules.
 
 Each check is a function whose keyword arguments are its configurations, so tests can call it on
-random valid ones; ``CATALOG`` lists them and ``run_checks`` runs a selection.
+random valid ones; it returns ``CheckRow``s (``effprof.lecture.check_rows``).
 """
 
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
 
-from effprof.counters.analytic import count_analytic
-from effprof.counters.result import CountResult
+from effprof.counters.memory import peak_activation_bytes
 from effprof.errors import EffprofError
 from effprof.formulas import lecture as lf
 from effprof.formulas import ops
-
-_EXACT = 0.0
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One quantity of one check: the formula's value and the counted one, side by side."""
-
-    check: str  # catalog name, e.g. "dwconv"
-    quantity: str  # what is compared, e.g. "MACs, separable"
-    formula: str  # the rule in plain text
-    config: str  # the configuration it is evaluated on
-    predicted: float  # the formula's value (or the paper's figure, where the formula says so)
-    counted: float  # effprof's analytic counter on the built module/model (or as ``counted_by`` says)
-    counted_by: str = "analytic"
-    fvcore: float | None = None  # fvcore on the same real module, where it counts the op
-    tolerance: float | None = _EXACT  # relative; None: shown, not judged
-    note: str = ""
-
-    @property
-    def unit(self) -> str:
-        """What ``predicted`` and ``counted`` are measured in, read off the quantity's name."""
-        q = self.quantity
-        rules = (
-            ("∝", "exponent"), ("growth", "factor per step"), (" / ", "ratio"), ("speed-up", "ratio"),
-            ("channels/pixel", "channels per pixel"), ("MACs + rescale", "macs + other_ops"),
-            ("rescale", "other_ops"), ("params", "params"), ("MACs", "macs"),
-        )  # fmt: skip
-        return next((unit for key, unit in rules if key in q), "")
-
-    @property
-    def rel_error(self) -> float:
-        """|formula - counted| / |counted| (0 when both are 0)."""
-        return _rel(self.predicted, self.counted)
-
-    @property
-    def fvcore_error(self) -> float | None:
-        return None if self.fvcore is None else _rel(self.predicted, self.fvcore)
-
-    @property
-    def passed(self) -> bool | None:
-        """Within tolerance for every counter that counted it; None for a row not judged."""
-        if self.tolerance is None:
-            return None
-        slack = self.tolerance + 1e-9  # float formulas (ratios) against integer counts
-        return self.rel_error <= slack and (self.fvcore_error is None or self.fvcore_error <= slack)
-
-    def as_dict(self) -> dict:
-        """The row with its derived columns, for DataFrames and files."""
-        return {
-            **asdict(self),
-            "unit": self.unit,
-            "rel_error": self.rel_error,
-            "fvcore_rel_error": self.fvcore_error,
-            "passed": self.passed,
-        }
-
-
-def _rel(predicted: float, counted: float) -> float:
-    if predicted == counted:
-        return 0.0
-    return abs(predicted - counted) / abs(counted) if counted else math.inf
-
-
-# --- counting helpers ------------------------------------------------------------------------------
-
-
-#: fvcore needs real tensors: above these sizes its column is left empty (the analytic count runs on meta)
-FVCORE_MAX_INPUT_ELEMENTS = 4_000_000
-FVCORE_MAX_PARAMS = 20_000_000
-
-
-def _counts(
-    make: Callable[[], nn.Module], input_shape: tuple[int, ...], fvcore: bool
-) -> tuple[CountResult, int | None]:
-    """Analytic count of ``make()`` built on the meta device (any size is free), and fvcore's MACs
-    when ``fvcore`` is on and the module is small enough to run on the CPU."""
-    with torch.device("meta"):
-        module = make()
-    counted = count_analytic(module, input_shape)
-    small = ops.numel(input_shape) <= FVCORE_MAX_INPUT_ELEMENTS and counted.params <= FVCORE_MAX_PARAMS
-    return counted, fvcore_macs(module, input_shape) if fvcore and small else None
-
-
-@functools.lru_cache(maxsize=64)
-def count_spec(spec: str, resolution: int | None = None) -> CountResult:
-    """Analytic count of a registry model spec at a resolution (cached: several checks share models)."""
-    from effprof.models import build_model
-
-    built = build_model(spec, resolution=resolution)
-    return count_analytic(built.module, built.input_shape, name=spec)
-
-
-def fvcore_macs(module: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """MACs stock fvcore counts on ``module`` (effprof's adapter runs it on CPU tensors): its
-    conv/linear/matmul operators only.
-
-    fvcore also puts batch norm and pooling in its "flops"; those are not MACs in effprof's units,
-    so they are left out here to compare like with like.
-    """
-    from effprof.counters.fvcore import count_fvcore
-    from effprof.counters.reconcile import is_mac_op
-
-    by_op = count_fvcore(module, input_shape).macs_by_op
-    return int(sum(v for op, v in by_op.items() if is_mac_op(op)))
-
-
-def _conv_params(result: CountResult) -> int:
-    # Conv weights only: BatchNorm's params are left out of both sides of a conv-weight formula.
-    return sum(r.params for r in result.layers if r.type.startswith("Conv"))
-
-
-def _opclass_macs(result: CountResult, op_class: str) -> int:
-    return result.by_op_class().get(op_class, {}).get("macs", 0)
-
-
-def _positive(**values: float) -> None:
-    for name, value in values.items():
-        if not value > 0:
-            raise EffprofError(f"{name} must be positive, got {value}")
-
-
-def _fmt_size(size: int) -> str:
-    return f"{size}x{size}"
-
+from effprof.lecture.check_rows import (
+    CheckRow,
+    _conv_params,
+    _counts,
+    _fmt_size,
+    _positive,
+    count_spec,
+)
+from effprof.models import build_model
 
 # --- 1. depthwise-separable vs standard conv --------------------------------------------------------
 
@@ -279,7 +153,6 @@ def inverted_residual(
     """
     from torchvision.models.mobilenetv2 import InvertedResidual
 
-    from effprof.counters.memory import peak_activation_bytes
 
     rows = []
     for cin, cout, e, size, stride in configs:
@@ -365,7 +238,6 @@ def _se_rows(c: int, r: int, size: int, fvcore: bool) -> list[CheckRow]:
 
 
 def _se_share_rows(spec: str) -> list[CheckRow]:
-    from effprof.models import build_model
 
     built = build_model(spec)
     counted = count_spec(spec)
@@ -416,181 +288,6 @@ def se(configs: Iterable[tuple[int, int, int]] = SE_CONFIGS, models: Sequence[st
         rows += _se_rows(c, r, size, fvcore)
     for spec in models:
         rows += _se_share_rows(spec)
-    return rows
-
-
-# --- 5. compound scaling ----------------------------------------------------------------------------
-
-PHIS = tuple(range(8))
-COMPOUND_STEP_TOLERANCE = 0.35
-
-
-def compound_step_tolerance(phi: float) -> float | None:
-    """How far the literal model may sit from d·w²·r² at one phi: 35% from phi = 1 on (ceil(depth) and
-    channels rounded to 8 overshoot, most at small phi); below phi = 1 not judged, as any phi > 0
-    already adds a block to every stage."""
-    return COMPOUND_STEP_TOLERANCE if phi >= 1 else None
-
-
-def compound_step_note(phi: float) -> str:
-    if phi >= 1:
-        return "ceil(depth) and channels rounded to 8 overshoot at small φ (φ=1 doubles the 1-block stages)"
-    return "φ < 1: ceil(depth) adds a block to every stage as soon as φ > 0; shown, not judged"
-
-
-def compound_scaling(phis: Sequence[int] = PHIS, official: bool = True) -> list[CheckRow]:
-    """Literal ``efficientnet(phi)`` (d = 1.2^phi, w = 1.1^phi, r = 1.15^phi) vs d·w²·r², and the released
-    B0-B7 vs 2^phi, shown for comparison. Needs phi = 0 in ``phis`` (the base of the ratios)."""
-    from effprof.lecture.fit import growth_per_step
-    from effprof.models.compound import OFFICIAL, default_resolution
-
-    phis = sorted(set(phis))
-    if not phis or phis[0] != 0:
-        raise EffprofError("compound scaling ratios need phi = 0 (EfficientNet-B0) among the phis")
-    literal = [count_spec(f"efficientnet(phi={phi})", default_resolution(phi)).macs for phi in phis]
-    rows = []
-    unit = lf.compound_flops_ratio(1)
-    for phi, macs in zip(phis[1:], literal[1:], strict=True):
-        d, w, _ = lf.compound_coefficients(phi)
-        rows.append(CheckRow(
-            "compound_scaling", "literal model: MACs / MACs(φ=0)", "d·w²·r² = (1.2·1.1²·1.15²)^φ",
-            f"φ={phi}: d={d:.2f} w={w:.2f} {default_resolution(phi)} px", predicted=lf.compound_flops_ratio(phi),
-            counted=macs / literal[0], tolerance=compound_step_tolerance(phi), note=compound_step_note(phi),
-        ))  # fmt: skip
-    if len(phis) >= 2:
-        fit = growth_per_step(phis, literal)
-        rows += [
-            CheckRow("compound_scaling", "literal model: MACs growth per unit φ (fit)", "α·β²·γ² = 1.2·1.1²·1.15²",
-                     f"φ={phis[0]}..{phis[-1]}, log-least-squares", predicted=unit, counted=fit.exponent,
-                     tolerance=0.05, note=f"R²={fit.r2:.4f}"),
-            CheckRow("compound_scaling", "literal model: MACs growth per unit φ (fit)", "≈ 2 (the paper's constraint)",
-                     f"φ={phis[0]}..{phis[-1]}, log-least-squares", predicted=2.0, counted=fit.exponent,
-                     tolerance=0.1, note="looser: α·β²·γ² = 1.92 is itself 4% under 2"),
-        ]  # fmt: skip
-    if official:
-        base = count_spec(OFFICIAL[0].name).macs
-        macs = [count_spec(v.name).macs for v in OFFICIAL]
-        for b, (v, m) in enumerate(zip(OFFICIAL[1:], macs[1:], strict=True), start=1):
-            rows.append(CheckRow(
-                "compound_scaling", f"B{b}: MACs / MACs(B0)", "2^φ, φ = b", f"w={v.width_mult} d={v.depth_mult} {v.resolution} px",
-                predicted=2.0**b, counted=m / base, tolerance=None,
-                note="released coefficients differ from the literal rule: shown, not judged",
-            ))  # fmt: skip
-        fit = growth_per_step(range(len(OFFICIAL)), macs)
-        rows.append(CheckRow(
-            "compound_scaling", "B0-B7: MACs growth per variant (fit)", "≈ 2", "B0..B7, log-least-squares",
-            predicted=2.0, counted=fit.exponent, tolerance=None, note=f"R²={fit.r2:.4f}; shown, not judged",
-        ))  # fmt: skip
-    return rows
-
-
-# --- 6. ViT: attention quadratic in pixels, the rest linear -----------------------------------------
-
-#: registry name -> (patch, width d, depth): torchvision's ViT-B/16 and timm's ViT-Ti/16
-VIT_MODELS = {"vit_b_16": (16, 768, 12), "vit_ti_16": (16, 192, 12)}
-VIT_RESOLUTIONS = (224, 448)
-#: below this many patch tokens the growth exponents are not judged (the class token weighs)
-VIT_MIN_TOKENS = 100
-
-
-def exponent_row(check: str, what: str, formula: str, cfg: str, pixels: list[int], values: list[int],
-                 expected: float, tolerance: float | None, note: str = "") -> CheckRow:  # fmt: skip
-    """A row comparing the fitted growth exponent of ``values`` against pixels with ``expected``."""
-    from effprof.lecture.fit import fit_power_law
-
-    fit = fit_power_law(pixels, values)
-    return CheckRow(check, what, formula, cfg, predicted=expected, counted=fit.exponent, counted_by="fit",
-                    tolerance=tolerance, note=(note + "; " if note else "") + f"R²={fit.r2:.4f}")  # fmt: skip
-
-
-def vit_rows(
-    label: str, counts: Sequence[CountResult], resolutions: Sequence[int], patch: int, dim: int, depth: int
-) -> list[CheckRow]:
-    """Rows of the ViT check for one architecture counted at each of ``resolutions``.
-
-    ``counts[i]`` is the analytic count at ``resolutions[i]``; the exponent rows need 2+ distinct ones.
-    """
-    rows, attention, linear = [], [], []
-    for res, counted in zip(resolutions, counts, strict=True):
-        predicted = lf.vit_macs_by_class(res, patch, dim, depth)
-        cfg = f"{label} {res} px: N={lf.vit_tokens(res, patch)}+1 d={dim} depth={depth}"
-        attention.append(_opclass_macs(counted, "attention"))
-        linear.append(_opclass_macs(counted, "linear"))
-        rows += [
-            CheckRow("vit", "attention MACs (Q·Kᵀ, A·V)", "depth·2·N²·d", cfg,
-                     predicted=predicted["attention"], counted=attention[-1]),
-            CheckRow("vit", "linear MACs (qkv, proj, MLP, head)", "depth·12·N·d² + d·classes", cfg,
-                     predicted=predicted["linear"], counted=linear[-1]),
-        ]  # fmt: skip
-    if len(set(resolutions)) >= 2:
-        pixels = [r * r for r in resolutions]
-        cfg = f"{label} {'/'.join(map(str, resolutions))} px"
-        # The exponents are asymptotic: with few tokens the class token pulls them down (N = 16: 1.90).
-        few = min(lf.vit_tokens(r, patch) for r in resolutions) < VIT_MIN_TOKENS
-        tolerance = None if few else 0.02
-        note = f"N < {VIT_MIN_TOKENS}: the class token weighs, shown, not judged" if few else ""
-        rows += [
-            exponent_row("vit", "attention MACs ∝ pixels^k", "k = 2 (N² ∝ (HW)²)", cfg, pixels, attention,
-                         2.0, tolerance, note or "→ 2 for N ≫ 1; the class token keeps it just under"),
-            exponent_row("vit", "linear MACs ∝ pixels^k", "k = 1 (N ∝ HW)", cfg, pixels, linear, 1.0, tolerance,
-                         note),
-        ]  # fmt: skip
-    return rows
-
-
-def vit(
-    models: Sequence[str] = tuple(VIT_MODELS), resolutions: Sequence[int] = VIT_RESOLUTIONS
-) -> list[CheckRow]:
-    """Attention-core MACs = depth·2·N²·d, the rest depth·12·N·d² (+ head): exact, then their growth
-    exponents against the pixel count between ``resolutions`` (multiples of the patch)."""
-    rows = []
-    for spec in models:
-        if spec not in VIT_MODELS:
-            raise EffprofError(f"no ViT configuration for {spec!r}; known: {', '.join(VIT_MODELS)}")
-        patch, dim, depth = VIT_MODELS[spec]
-        for res in resolutions:
-            if res % patch:
-                raise EffprofError(f"{spec} needs a resolution divisible by {patch}, got {res}")
-        counts = [count_spec(spec, res) for res in resolutions]
-        rows += vit_rows(spec, counts, resolutions, patch, dim, depth)
-    return rows
-
-
-# --- 7. Swin: window attention linear in pixels -------------------------------------------------------
-
-SWIN_MODELS = {"swin_t": (4, 96, (2, 2, 6, 2), 7)}  # patch, embed dim, depths, window
-SWIN_RESOLUTIONS = (224, 448)
-
-
-def swin(
-    models: Sequence[str] = tuple(SWIN_MODELS), resolutions: Sequence[int] = SWIN_RESOLUTIONS
-) -> list[CheckRow]:
-    """Swin attention-core MACs = Σ depth_i·2·H_iW_i·M²·C_i, exact; its growth exponent in pixels ≈ 1."""
-    rows = []
-    for spec in models:
-        if spec not in SWIN_MODELS:
-            raise EffprofError(f"no Swin configuration for {spec!r}; known: {', '.join(SWIN_MODELS)}")
-        patch, embed, depths, window = SWIN_MODELS[spec]
-        attention = []
-        for res in resolutions:
-            _positive(resolution=res)
-            attention.append(_opclass_macs(count_spec(spec, res), "attention"))
-            rows.append(CheckRow(
-                "swin", "window attention MACs", "Σ depth_i·2·H_iW_i·M²·C_i", f"{spec} {res} px: M={window} C={embed}·2^i",
-                predicted=lf.swin_attention_macs(res, patch, embed, depths, window), counted=attention[-1],
-            ))  # fmt: skip
-        if len(set(resolutions)) >= 2:
-            # Padding each stage's map up to a multiple of M adds pixels that are not the input's:
-            # the exponent is exactly 1 only without it.
-            sides = [r // patch // 2**i for r in resolutions for i in range(len(depths))]
-            padded = any(side % window for side in sides)
-            rows.append(exponent_row(
-                "swin", "attention MACs ∝ pixels^k", "k = 1 ((HW/M²)·M⁴·d = HW·M²·d)",
-                f"{spec} {'/'.join(map(str, resolutions))} px", [r * r for r in resolutions], attention, 1.0,
-                None if padded else 0.02,
-                "maps padded to a multiple of M: shown, not judged" if padded
-                else "exactly 1: every stage's side is a multiple of M",
-            ))  # fmt: skip
     return rows
 
 
@@ -679,59 +376,3 @@ def shuffle(
     return rows
 
 
-# --- the catalog ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    title: str
-    run: Callable[..., list[CheckRow]]
-    #: whether ``run`` takes ``fvcore=`` (single real modules; whole models are analytic only)
-    fvcore: bool = False
-
-
-CATALOG: dict[str, Check] = {
-    c.name: c
-    for c in (
-        Check("dwconv", "Depthwise-separable vs standard convolution (MobileNetV1)", dwconv, fvcore=True),
-        Check("mobilenet_v1", "MobileNetV1 width α and resolution ρ multipliers", mobilenet_v1),
-        Check(
-            "inverted_residual",
-            "Inverted residual with linear bottleneck (MobileNetV2)",
-            inverted_residual,
-            fvcore=True,
-        ),
-        Check("se", "Squeeze-and-excitation", se, fvcore=True),
-        Check("compound_scaling", "EfficientNet compound scaling", compound_scaling),
-        Check("vit", "ViT: attention quadratic in pixels", vit),
-        Check("swin", "Swin: window attention linear in pixels", swin),
-        Check("ghost", "GhostNet ghost module", ghost, fvcore=True),
-        Check("shuffle", "ShuffleNet group convolution", shuffle, fvcore=True),
-    )
-}
-
-
-def resolve_checks(names: Sequence[str] | None) -> list[Check]:
-    """Catalog entries by name (all when None or empty); an unknown name lists the valid ones."""
-    if not names:
-        return list(CATALOG.values())
-    unknown = [n for n in names if n not in CATALOG]
-    if unknown:
-        raise EffprofError(f"unknown check {unknown[0]!r}; valid checks: {', '.join(CATALOG)}")
-    return [CATALOG[n] for n in dict.fromkeys(names)]
-
-
-def run_checks(
-    names: Sequence[str] | None = None,
-    *,
-    fvcore: bool = True,
-    on_check: Callable[[Check], None] | None = None,
-) -> list[CheckRow]:
-    """Run the named checks (all by default) on their default configurations."""
-    rows: list[CheckRow] = []
-    for check in resolve_checks(names):
-        rows += check.run(fvcore=fvcore) if check.fvcore else check.run()
-        if on_check is not None:
-            on_check(check)
-    return rows

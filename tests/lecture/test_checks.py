@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from effprof.errors import EffprofError
-from effprof.formulas import checks
-from effprof.formulas.checks import CATALOG, CheckRow, run_checks
+from effprof.lecture import checks
+from effprof.lecture.checks import CATALOG, CheckRow, run_checks
 
 FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
