@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from effprof.api import Timing, timing_meta
 from effprof.choose.accuracy import Candidate, candidate, family_key
-from effprof.choose.pareto import SOFT_W, best_under
+from effprof.choose.ranking import SOFT_W, best_under
 from effprof.choose.published import MOBILENET_V1, MOBILENET_V2, MOBILENET_V3
 from effprof.choose.result import Choice, SearchResult
 from effprof.choose.run import check_choice_options, count_candidates, one_backend, time_choice
@@ -112,14 +112,14 @@ def search(
     limits=None,
     calibration=None,
     on_stage: Callable[[str, int], None] | None = None,
-    on_step: Callable[[], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
     on_result: Callable[[SearchResult], None] | None = None,
 ) -> SearchResult:
     """Screen ``family``'s grid with the predictor, measure the shortlist, report predicted vs measured.
 
     ``limits``/``calibration`` replace the device's cached ones (tests). ``on_stage(name, steps)`` starts a
-    stage (counting, calibrating, measuring), ``on_step()`` advances it; ``on_result(result_so_far)`` follows
-    each measurement. Ctrl-C while measuring keeps what was measured.
+    stage (counting, calibrating, measuring), ``on_step(label)`` ends one of its steps;
+    ``on_result(result_so_far)`` follows each measurement. Ctrl-C while measuring keeps what was measured.
 
     >>> effprof.search("mobilenet_v2", target_ms=5).answer()  # doctest: +SKIP
     """
@@ -133,12 +133,12 @@ def search(
     timing = Timing.parse(one_backend(backend), device=device, threads=threads, budget_s=budget_s)
     g, cands = grid(family)
     timing = timing.resolved()
-    step = on_step or (lambda: None)
+    step = on_step or (lambda label: None)
     stage = on_stage or (lambda name, n: None)
     meta = {**timing_meta(timing), "command": "search", "family": g.name, "target_ms": target_ms, "w": w,
             "rank_by": rank_by, "shortlist": shortlist, "margin": margin, "quick": quick}  # fmt: skip
     stage("counting", len(cands))
-    choices, interrupted = count_candidates(cands, on_counted=lambda _: step())
+    choices, interrupted = count_candidates(cands, on_counted=lambda c: step(c.candidate.label))
     if interrupted:
         raise KeyboardInterrupt
     result = SearchResult(g.name, choices, meta, target_ms, "", w, rank_by)
@@ -149,7 +149,7 @@ def search(
             raise EffprofError(f"--quick anchors on {g.anchor[0]} @{g.anchor[1]}, which could not be counted", exit_code=1)
         stage("timing the anchor", 1)
         time_choice(anchor, timing)
-        step()
+        step(anchor.candidate.label)
         if anchor.latency_ms is None:
             raise EffprofError(f"--quick: the anchor {anchor.candidate.label} could not be timed: {anchor.base_row()['error']}", exit_code=1)
         anchor.shortlisted = anchor.anchor = True
@@ -165,11 +165,11 @@ def search(
                                     "busy): the further looks rescale the predictions by the measured/predicted ratio")  # fmt: skip
             stage("measuring device limits", 1)
             limits = device_limits(device, threads=n or want, refresh=refresh)
-            step()
+            step(device)
         if calibration is None:
             stage("calibrating (cached per device; the first time takes about a minute)",
                   len(CALIBRATION_BLOCKS) + len(CALIBRATION_NETWORKS))  # fmt: skip
-            calibration = device_calibration(limits, refresh=refresh, on_block=lambda _: step())
+            calibration = device_calibration(limits, refresh=refresh, on_block=lambda block: step(str(block)))
         peak, bandwidth = limits.peak_gmacs_per_s(), limits.bandwidth_gb_per_s
         for c in choices:
             if c.profile is not None and c.profile.count is not None and not c.error:
@@ -220,6 +220,6 @@ def _measure(result: SearchResult, todo: list[Choice], timing: Timing, stage, st
     for c in todo:
         c.shortlisted = True
         time_choice(c, timing)
-        step()
+        step(c.candidate.label)
         if on_result is not None:
             on_result(result)

@@ -2,23 +2,28 @@
 
 Rule: the Pareto front, the rewards and the ranks are computed from the measured latency of the rows
 that have both a measured latency and a published accuracy, never from a prediction; rows without
-a published accuracy are shown (with why) and ranked nowhere.
+a published accuracy are shown (with why) and ranked nowhere. A run that timed nothing
+(``--backend none``) has counts and published figures only: no front, no reward, no rank.
+
+Both are effprof.results.Result types: ``meta``, ``to_pandas()``, their ``kind`` and the figure each
+draws (effprof.reports.plots.choose); their rich tables are effprof.choose.render's. Nothing heavy is
+imported at module level (pandas on use), so the command line can ask them for their ``-o`` suffixes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from effprof.choose.accuracy import Candidate
-from effprof.choose.pareto import SOFT_W, best_under, discordant_pairs, pareto_front, reward, spearman
-from effprof.choose.render import render_pareto, render_search
+from effprof.choose.ranking import SOFT_W, best_under, discordant_pairs, pareto_front, reward, spearman
 from effprof.reports.trust import row_doubt
+from effprof.results import Result, to_frame
 
 if TYPE_CHECKING:
-    from effprof.api import ModelProfile
+    import pandas as pd
+
+    from effprof.results import ModelProfile
 
 COLUMNS = (
     "rank", "model", "spec", "resolution", "family", "top1_pct", "top5_pct", "accuracy_source", "params", "macs",
@@ -112,7 +117,8 @@ def ranked_rows(choices: list[Choice], target_ms: float | None, w: float = SOFT_
     for i, r in enumerate(order, 1):
         r["rank"] = i
     rest = [r for r in rows if r not in scored]
-    rest.sort(key=lambda r: (r["latency_ms"] is None, r["latency_ms"] or 0.0, r["model"]))
+    rest.sort(key=lambda r: (r["latency_ms"] is None, r["latency_ms"] or 0.0, r["macs"] is None, r["macs"] or 0,
+                             r["model"]))  # fmt: skip
     return [*order, *rest]
 
 
@@ -128,7 +134,14 @@ class PhoneComparison:
     phone_budget_ms: float | None = None
 
     def to_pandas(self) -> pd.DataFrame:
+        import pandas as pd  # on use, for startup speed (see the module docstring)
+
         return pd.DataFrame(self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a JSON report keeps (``device_vs_pixel1``)."""
+        return {"spearman": self.spearman, "rows": self.rows, "device_choice": self.device_choice,
+                "phone_choice": self.phone_choice, "phone_budget_ms": self.phone_budget_ms}  # fmt: skip
 
 
 def phone_comparison(rows: list[dict[str, Any]], target_ms: float | None, latency_key: str = "latency_ms") -> PhoneComparison | None:
@@ -138,6 +151,8 @@ def phone_comparison(rows: list[dict[str, Any]], target_ms: float | None, latenc
     both = [r for r in rows if r.get("pixel1_ms") is not None and r.get(latency_key) is not None and r.get("top1_pct") is not None]
     if len(both) < 2:
         return None
+    import pandas as pd  # on use, for startup speed (see the module docstring)
+
     here = pd.Series([r[latency_key] for r in both]).rank(method="min").astype(int).tolist()
     phone = pd.Series([r["pixel1_ms"] for r in both]).rank(method="min").astype(int).tolist()
     acc = [r["top1_pct"] for r in both]
@@ -158,9 +173,25 @@ def phone_comparison(rows: list[dict[str, Any]], target_ms: float | None, latenc
     return result
 
 
+def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    # effprof.results.to_frame: params, macs and threads stay exact whole numbers (nullable Int64)
+    return to_frame([{k: r.get(k) for k in columns} for r in rows], columns)
+
+
+def timed_on(meta: dict[str, Any]) -> str:
+    """'eager, cpu, 2 threads' (or 'nothing timed') for a title."""
+    backends = meta.get("backends") or []
+    if not backends:
+        return "nothing timed"
+    return f"{backends[0]}, {meta.get('device')}, {meta.get('threads')} threads"
+
+
 @dataclass
-class ParetoResult:
+class ParetoResult(Result):
     """``effprof pareto``: every candidate measured; ``to_pandas()`` gives the ranked rows (COLUMNS)."""
+
+    kind: ClassVar[str] = "pareto"
+    figures: ClassVar[tuple[str, ...]] = ("pareto",)
 
     choices: list[Choice]
     meta: dict[str, Any]
@@ -171,11 +202,43 @@ class ParetoResult:
     #: candidates given that were never reached (interrupted)
     pending: int = 0
 
+    @property
+    def title(self) -> str:
+        return f"effprof pareto ({timed_on(self.meta)})"
+
+    @property
+    def timed(self) -> bool:
+        """Whether the run timed anything (``--backend none`` counts only)."""
+        return bool(self.meta.get("backends"))
+
     def rows(self) -> list[dict[str, Any]]:
         return ranked_rows(self.choices, self.target_ms, self.w, self.rank_by)
 
     def to_pandas(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows(), columns=list(COLUMNS))
+        return _frame(self.rows(), COLUMNS)
+
+    def json_extra(self) -> dict[str, Any]:
+        phone = self.phone()
+        extra: dict[str, Any] = {"chosen": self.chosen_model(), "summary": self.summary()}
+        if phone is not None:
+            extra["device_vs_pixel1"] = phone.to_dict()
+        return extra
+
+    def summary(self) -> dict[str, Any]:
+        """The run in one dict (a JSON report's ``summary``, an HTML report's summary table)."""
+        rows = self.rows()
+        chosen, best, phone = self.chosen(), self.best_under_target(), self.phone()
+        return {"target_ms": self.target_ms, "rank_by": self.rank_by if self.target_ms is not None else None,
+                "candidates": len(rows), "measured": sum(r["rank"] is not None for r in rows),
+                "on_front": sum(bool(r["on_front"]) for r in rows), "chosen": chosen["model"] if chosen else None,
+                "chosen_latency_ms": chosen["latency_ms"] if chosen else None,
+                "most_accurate_within_target": best["model"] if best else None,
+                "spearman_here_vs_pixel1": phone.spearman if phone else None}  # fmt: skip
+
+    def chosen_model(self) -> str | None:
+        """The chosen row's model (what the figure marks), None when nothing was ranked."""
+        chosen = self.chosen()
+        return chosen["model"] if chosen else None
 
     def chosen(self) -> dict[str, Any] | None:
         """The best row by the ranking reward (the most accurate on the front without a target)."""
@@ -200,13 +263,13 @@ class ParetoResult:
     def failed(self) -> list[dict[str, Any]]:
         return [r for r in self.rows() if r["error"]]
 
-    def __rich__(self):
-        return render_pareto(self)
-
 
 @dataclass
-class SearchResult:
+class SearchResult(Result):
     """``effprof search``: every grid point predicted, the shortlist measured; ``to_pandas()`` (SEARCH_COLUMNS)."""
+
+    kind: ClassVar[str] = "search"
+    figures: ClassVar[tuple[str, ...]] = ("search",)
 
     family: str
     choices: list[Choice]
@@ -220,11 +283,28 @@ class SearchResult:
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def title(self) -> str:
+        return f"effprof search {self.family} ({timed_on(self.meta)})"
+
+    @property
+    def timed(self) -> bool:
+        """Whether the run measured anything (``--backend none`` screens by prediction only)."""
+        return bool(self.meta.get("backends"))
+
     def rows(self) -> list[dict[str, Any]]:
         return ranked_rows(self.choices, self.target_ms, self.w, self.rank_by)
 
     def to_pandas(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows(), columns=list(SEARCH_COLUMNS))
+        return _frame(self.rows(), SEARCH_COLUMNS)
+
+    def json_extra(self) -> dict[str, Any]:
+        return {"summary": self.summary()}
+
+    def chosen_model(self) -> str | None:
+        """The measured answer's model (what the figure marks), None when nothing measured is within the target."""
+        answer = self.answer()
+        return answer["model"] if answer else None
 
     def measured(self) -> list[dict[str, Any]]:
         return [r for r in self.rows() if r["latency_ms"] is not None and r["predicted_ms"] is not None]
@@ -294,6 +374,3 @@ class SearchResult:
 
     def failed(self) -> list[dict[str, Any]]:
         return [r for r in self.rows() if r["error"]]
-
-    def __rich__(self):
-        return render_search(self)

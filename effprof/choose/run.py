@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from effprof.api import Timing, check_specs, profile_model, time_profile, timing_meta
+from effprof.api import Timing, profile_model, time_profile, timing_meta
+from effprof.choose import render  # noqa: F401  (registers the rich renderings of ParetoResult and SearchResult)
 from effprof.choose.accuracy import Candidate, candidate, catalogue, in_family
-from effprof.choose.pareto import SOFT_W
+from effprof.choose.ranking import SOFT_W
 from effprof.choose.result import Choice, ParetoResult
 from effprof.errors import EffprofError
-from effprof.models import parse_resolution
+from effprof.models import check_specs, parse_resolution
 
 RANK_BY = ("soft", "hard")
 
@@ -114,7 +115,8 @@ def pareto(
     w: float = SOFT_W,
     rank_by: str = "soft",
     max_gmacs: float | None = None,
-    on_counted: Callable[[Choice], None] | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
     on_result: Callable[[ParetoResult], None] | None = None,
 ) -> ParetoResult:
     """Measure every candidate and rank them: the Pareto front of accuracy vs latency and MnasNet's reward.
@@ -123,7 +125,8 @@ def pareto(
     ``all_models`` or ``family`` take every model with a published accuracy (effprof.choose.accuracy).
     ``target_ms`` enables the reward: soft ACC x (LAT/T)^w (``w``, MnasNet: -0.07) and hard (w = 0
     under T, -1 over); ``rank_by`` picks which ranks. ``max_gmacs`` skips (and lists) bigger models.
-    ``on_counted(choice)`` follows the counting, ``on_result(result_so_far)`` each measurement.
+    ``on_stage(name, steps)`` starts a stage (counting, timing), ``on_step(label)`` ends one of its steps;
+    ``on_result(result_so_far)`` follows each measurement.
 
     >>> effprof.pareto(["mobilenet_v2", "mobilenet_v3_large"], backend="onnxruntime", target_ms=10).to_pandas()  # doctest: +SKIP
     """
@@ -133,7 +136,10 @@ def pareto(
     timing = timing.resolved()
     meta = {**timing_meta(timing), "command": "pareto", "target_ms": target_ms, "w": w, "rank_by": rank_by,
             "max_gmacs": max_gmacs}  # fmt: skip
-    choices, interrupted = count_candidates(cands, on_counted=on_counted)
+    stage = on_stage or (lambda name, n: None)
+    step = on_step or (lambda label: None)
+    stage("counting", len(cands))
+    choices, interrupted = count_candidates(cands, on_counted=lambda c: step(c.candidate.label))
     result = ParetoResult(by_macs(choices), meta, target_ms, w, rank_by, interrupted, len(cands) - len(choices))
     if interrupted:
         return result
@@ -142,10 +148,12 @@ def pareto(
             choice.skipped = f"not timed: {choice.macs / 1e9:.1f} GMACs is over --max-gmacs {max_gmacs:g}"
     todo = [c for c in result.choices if c.profile is not None and not c.error and not c.skipped]
     done = 0
+    stage("timing", len(todo))
     try:
         for choice in todo:
             time_choice(choice, timing)
             done += 1
+            step(choice.candidate.label)
             if on_result is not None:
                 on_result(result)
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """effprof's command line: thin Typer commands that gather options, call the library and render.
 
 Every command is registered here from its module (data: list, profile, compare; lecture; hardware;
-bench); effprof/cli/common.py holds what they share, including the one map from errors to exit codes:
+bench; choose: pareto, search); effprof/cli/common.py holds what they share, including the one map from errors to exit codes:
 
 - 0: every requested row was measured (and every output written);
 - 1: some rows or measurements failed (a model, a backend, OOM, per-layer time, a formula check),
@@ -22,7 +22,7 @@ import sys
 
 import typer
 
-from effprof.cli import bench, data, hardware, lecture
+from effprof.cli import bench, choose, data, hardware, lecture
 from effprof.cli.common import on_sigterm, register_commands, say
 from effprof.errors import EXIT_FAILED
 
@@ -36,7 +36,7 @@ app = typer.Typer(
 )
 
 
-for _module in (data, lecture, hardware, bench):
+for _module in (data, lecture, hardware, bench, choose):
     register_commands(app, _module.COMMANDS)
 
 

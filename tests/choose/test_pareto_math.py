@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from effprof.choose.pareto import best_under, discordant_pairs, pareto_front, reward, spearman
+from effprof.choose.ranking import best_under, discordant_pairs, pareto_front, reward, spearman
 
 
 def test_front_on_hand_made_points():

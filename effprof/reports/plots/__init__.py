@@ -3,7 +3,8 @@
 Rule: a result type lists the names of the figures it can draw (``Result.figures``, effprof.results);
 this module is the only place that knows how to draw them. ``-o x.png`` draws the first, an HTML
 report embeds all of them. The drawing functions live one per kind of figure in this package
-(compare, profile, roofline and predict, bench, scale, sweep) and share the helpers of ``style``.
+(compare, profile, roofline and predict, bench, scale, sweep, choose: pareto and search) and share the
+helpers of ``style``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from effprof.errors import EffprofError
 from effprof.reports.plots.bench import plot_changes
+from effprof.reports.plots.choose import plot_choice
 from effprof.reports.plots.compare import plot_compare
 from effprof.reports.plots.profile import plot_profile
 from effprof.reports.plots.roofline import plot_predictions, plot_roofline
@@ -38,6 +40,11 @@ FIGURES: dict[str, tuple[str, Callable[[Any, Path], Path | None]]] = {
     "bench_changes": ("change against the baseline per case (red: fails)", _bench_changes),
     "scale": ("MACs relative to B0 against 2^φ and the compound rule", lambda r, p: plot_scale(r.rows, p)),
     "sweep": ("MACs against the sweep's axis, with the fitted exponents", lambda r, p: plot_sweep(r.source, p)),
+    "pareto": ("published top-1 against measured latency: the Pareto front, the target and the choice",
+               lambda r, p: plot_choice(r.rows(), p, target_ms=r.target_ms, title=r.title, chosen=r.chosen_model())),
+    "search": ("published top-1 against latency: every grid point predicted (hollow), the shortlist measured",
+               lambda r, p: plot_choice(r.rows(), p, target_ms=r.target_ms, title=r.title, chosen=r.chosen_model(),
+                                        predicted=True)),
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""The figure of ``pareto -o x.png`` and ``search -o x.png``: top-1 vs latency, log latency axis.
+"""The figures of ``effprof pareto`` and ``effprof search``: published top-1 vs measured latency, log latency axis.
 
+Drawn from the results' rows (plain dicts, effprof.choose.result), so this module knows no choose type.
 Rule: measured points filled (contended ones ringed in orange), the Pareto front drawn through the
 measured points as a staircase, the target T a dashed vertical line, the chosen model named; in a
 search, every grid point's prediction as a hollow marker, joined to its measurement where there is one.
@@ -10,26 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from effprof.errors import EffprofError
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: never needs a display
-    import matplotlib.pyplot as plt
-
-    return plt
+from effprof.reports.plots.style import log_axes, nothing_to_plot, pyplot, save
 
 
 def plot_choice(rows: list[dict[str, Any]], path: Path, *, target_ms: float | None, title: str,
                 chosen: str | None = None, predicted: bool = False) -> Path:  # fmt: skip
-    """Draw ``rows`` (ParetoResult/SearchResult rows) to ``path``; raises EffprofError when nothing is drawable."""
+    """Draw ``rows`` (ParetoResult/SearchResult rows) to ``path``; EffprofError (exit 1) when nothing is drawable."""
     measured = [r for r in rows if r["latency_ms"] is not None and r["top1_pct"] is not None]
     guessed = [r for r in rows if predicted and r.get("predicted_ms") is not None and r["top1_pct"] is not None]
     if not measured and not guessed:
-        raise EffprofError("nothing to draw: no model has both a measured latency and a published accuracy", exit_code=1)
-    plt = _pyplot()
+        raise nothing_to_plot("no model has both a measured latency and a published accuracy")
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     if guessed:
         ax.scatter([r["predicted_ms"] for r in guessed], [r["top1_pct"] for r in guessed], s=28, facecolors="none",
@@ -65,13 +57,11 @@ def plot_choice(rows: list[dict[str, Any]], path: Path, *, target_ms: float | No
         if pick is not None:
             ax.scatter([pick["latency_ms"]], [pick["top1_pct"]], s=160, marker="*", color="gold", edgecolors="black",
                        zorder=4, label=f"chosen: {chosen}")  # fmt: skip
-    ax.set_xscale("log")
+    log_axes(ax, "x")
     ax.set_xlabel("latency, median (ms, log scale)")
     ax.set_ylabel("ImageNet-1K top-1 (%), published")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
     return path

@@ -8,8 +8,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import pandas as pd
-
 #: MnasNet (Tan et al. 2019, Sec. 3): the soft constraint's exponent, alpha = beta = -0.07
 SOFT_W = -0.07
 #: the hard constraint: alpha = 0 at or under the target, beta = -1 over it
@@ -69,6 +67,8 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
     pairs = [(x, y) for x, y in zip(a, b, strict=True) if _finite(x) and _finite(y)]
     if len(pairs) < 3:
         return None
+    import pandas as pd  # on use, for startup speed: effprof.choose.result (read by --help) imports this module
+
     xs, ys = pd.Series([p[0] for p in pairs]), pd.Series([p[1] for p in pairs])
     rho = xs.rank().corr(ys.rank())
     return None if rho is None or math.isnan(rho) else float(rho)
