@@ -14,7 +14,9 @@ measurement, never a prediction.
 - further looks (at most MAX_LOOKS): the predictions are rescaled by the median measured/predicted ratio
   so far (the calibrated predictor models eager PyTorch; another backend, or a busy machine, shifts it),
   and the ``shortlist`` most accurate points now predicted within T x (1 + margin) that are more accurate
-  than the current answer are measured too; the looks stop when no such point is left.
+  than the current answer are measured too; the looks stop when no such point is left;
+- ``backend="none"`` screens only: every point predicted by the calibrated predictor, nothing measured,
+  so there is no answer, only the predictor's choice (``--quick`` needs a measured anchor: refused).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from effprof.hardware.calibrate import device_calibration
 from effprof.hardware.limits import device_limits
 from effprof.hardware.networks import CALIBRATION_NETWORKS
 from effprof.hardware.predict import calibrated_ms
+from effprof.latency.devices import thread_choice
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ def search(
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 10:
         raise EffprofError(f"--margin {margin!r}: must be a fraction from 0 to 10 (0.5 = 50% over the target)")
     timing = Timing.parse(one_backend(backend), device=device, threads=threads, budget_s=budget_s)
+    if quick and not timing.backends:
+        raise EffprofError("--quick anchors its MACs-only predictor on one measured configuration and --backend none "
+                           "measures nothing; leave out --quick to screen with the calibrated predictor alone")  # fmt: skip
     g, cands = grid(family)
     timing = timing.resolved()
     step = on_step or (lambda label: None)
@@ -158,11 +164,15 @@ def search(
         result.predictor = f"MACs only, at the rate measured for {anchor.candidate.label} on {timing.backends[0]}"
     else:
         if limits is None:
-            want = timing.threads.threads
-            n = want if threads is not None or refresh else cached_threads(device, [want, timing.threads.usable_cores])
+            # the calibration is per thread count: the run's, or (screening only) the policy's for this machine now
+            chosen = timing.threads if timing.backends else thread_choice(threads)
+            want = chosen.threads
+            n = want if threads is not None or refresh else cached_threads(device, [want, chosen.usable_cores])
             if n is not None and n != want:
-                result.notes.append(f"the calibration is cached for {n} threads and this run times with {want} (others "
-                                    "busy): the further looks rescale the predictions by the measured/predicted ratio")  # fmt: skip
+                result.notes.append(
+                    f"the calibration is cached for {n} threads and this run times with {want} (others busy): the "
+                    "further looks rescale the predictions by the measured/predicted ratio" if timing.backends else
+                    f"predicted with the calibration cached for {n} threads (the thread policy picks {want} now)")  # fmt: skip
             stage("measuring device limits", 1)
             limits = device_limits(device, threads=n or want, refresh=refresh)
             step(device)
@@ -176,13 +186,17 @@ def search(
                 predicted[id(c)] = calibrated_ms(c.profile.count, peak, bandwidth, calibration.references,
                                                  calibration.composition)  # fmt: skip
         result.predictor = "calibrated roofline (effprof predict), eager PyTorch on this device"
-        if timing.backends[0] != "eager":
+        result.meta["predictor_threads"] = limits.threads
+        if timing.backends and timing.backends[0] != "eager":
             result.notes.append(f"the calibrated predictor models eager PyTorch; measured on {timing.backends[0]} "
                                 "(the measured/predicted ratio rescales the further looks)")  # fmt: skip
         if calibration.warnings:
             result.notes += calibration.warnings
     for c in choices:
         c.predicted_ms = predicted.get(id(c))
+    if not timing.backends:
+        result.notes.append("nothing measured (--backend none): every configuration was predicted, none timed")
+        return result
     limit = target_ms * (1 + margin)
     first = _shortlist(choices, predicted, limit, shortlist)
     if not first:

@@ -5,6 +5,7 @@ through the API's shared, contention-aware timing path (effprof.api.time_profile
 keeps the small models, which are the ones a latency target is about. A candidate is timed at the
 resolution its accuracy was published at (its default size when none is published). A model that
 fails is a row with ``error``; Ctrl-C stops the run and returns the rows already measured.
+``backend="none"`` counts only: the rows carry published accuracy and MACs, and nothing is ranked.
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ def check_choice_options(target_ms: float | None, w: float, rank_by: str, max_gm
         raise EffprofError(f"--max-gmacs {max_gmacs!r}: must be a number of GMACs > 0")
 
 
+#: what ``--backend`` takes to time nothing (effprof.api.Timing: count only)
+NO_BACKEND = "none"
+
+
 def one_backend(backends: str | Sequence[str]) -> str:
-    """The single backend a latency axis is measured on; several is a usage error."""
+    """The single backend a latency axis is measured on, or ``"none"`` (count only); several is a usage error."""
     from effprof.latency import parse_backends
 
+    if isinstance(backends, str) and backends.strip().lower() == NO_BACKEND:
+        return NO_BACKEND
     names = parse_backends(backends)
     if len(names) != 1:
         raise EffprofError(f"--backend: one backend per run (the latency axis), got {', '.join(names)}")
@@ -125,6 +132,7 @@ def pareto(
     ``all_models`` or ``family`` take every model with a published accuracy (effprof.choose.accuracy).
     ``target_ms`` enables the reward: soft ACC x (LAT/T)^w (``w``, MnasNet: -0.07) and hard (w = 0
     under T, -1 over); ``rank_by`` picks which ranks. ``max_gmacs`` skips (and lists) bigger models.
+    ``backend="none"`` counts only (published accuracy, MACs, params; no front, reward or rank).
     ``on_stage(name, steps)`` starts a stage (counting, timing), ``on_step(label)`` ends one of its steps;
     ``on_result(result_so_far)`` follows each measurement.
 
@@ -132,6 +140,9 @@ def pareto(
     """
     check_choice_options(target_ms, w, rank_by, max_gmacs)
     timing = Timing.parse(one_backend(backend), device=device, threads=threads, budget_s=budget_s)
+    if not timing.backends and target_ms is not None:
+        raise EffprofError("--target-ms ranks by measured latency and --backend none times nothing; "
+                           "give a backend (eager, onnxruntime, compile) or leave out --target-ms")  # fmt: skip
     cands = candidates(models, all_models=all_models, family=family, resolution=resolution)
     timing = timing.resolved()
     meta = {**timing_meta(timing), "command": "pareto", "target_ms": target_ms, "w": w, "rank_by": rank_by,
@@ -141,7 +152,7 @@ def pareto(
     stage("counting", len(cands))
     choices, interrupted = count_candidates(cands, on_counted=lambda c: step(c.candidate.label))
     result = ParetoResult(by_macs(choices), meta, target_ms, w, rank_by, interrupted, len(cands) - len(choices))
-    if interrupted:
+    if interrupted or not timing.backends:
         return result
     for choice in result.choices:
         if max_gmacs is not None and choice.macs is not None and choice.macs > max_gmacs * 1e9:

@@ -32,7 +32,8 @@ from effprof.cli.common import (
     show,
     write,
 )  # fmt: skip
-from effprof.results import TABLE_SUFFIXES
+from effprof.errors import EffprofError
+from effprof.results import PLOT_SUFFIXES, TABLE_SUFFIXES
 
 TargetMs = Annotated[
     float | None, typer.Option("--target-ms", help="Target latency T in ms: ranks by MnasNet's reward ACC x (LAT/T)^w.")
@@ -82,7 +83,8 @@ def pareto(
     all_models: Annotated[bool, typer.Option("--all", help="Every model with a published ImageNet accuracy (~130).")] = False,
     family: Annotated[str | None, typer.Option("--family", help="Every published model of one family, e.g. MobileNetV2, regnet.")] = None,
     resolution: Resolution = None,
-    backend: Annotated[str, typer.Option("--backend", help="The one backend to time on: eager, onnxruntime or compile.")] = "eager",
+    backend: Annotated[str, typer.Option("--backend", help="The one backend to time on: eager, onnxruntime or compile; "
+                                         "'none' counts only (published accuracy and MACs, nothing ranked).")] = "eager",
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: BudgetS = None,
@@ -97,6 +99,10 @@ def pareto(
     from effprof.choose.run import pareto as run_pareto
 
     outputs = check(output, ParetoResult)
+    plots = [p for p in outputs if p.suffix.lower() in PLOT_SUFFIXES]
+    if plots and backend.strip().lower() == "none":  # before any work: the figure's x axis is measured latency
+        raise EffprofError(f"cannot write {str(plots[0])!r}: the pareto figure plots measured latency and "
+                           "--backend none times nothing; write a table (.csv .json .md .html) or give a backend")  # fmt: skip
     tables = _tables(outputs)
     state: dict = {"result": None}
     stages = _Stages()
@@ -125,7 +131,8 @@ def pareto(
 def search(
     family: Annotated[str, typer.Argument(help="mobilenet_v1, mobilenet_v2, mobilenet_v3 or efficientnet.")],
     target_ms: Annotated[float | None, typer.Option("--target-ms", help="Target latency T in ms (required).")] = None,
-    backend: Annotated[str, typer.Option("--backend", help="The one backend to time on: eager, onnxruntime or compile.")] = "eager",
+    backend: Annotated[str, typer.Option("--backend", help="The one backend to time on: eager, onnxruntime or compile; "
+                                         "'none' screens by prediction only (no --quick).")] = "eager",
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: BudgetS = None,
@@ -171,9 +178,11 @@ def search(
 COMMANDS = (
     ("pareto", pareto, "Examples:  effprof pareto mobilenet_v2 mobilenet_v3_large efficientnet_b0 --target-ms 10  •  "
      "effprof pareto --family MobileNetV2 --backend onnxruntime --target-ms 5 -o reports/mnv2.csv -o reports/mnv2.png  •  "
-     "effprof pareto --all --backend onnxruntime --target-ms 10 --max-gmacs 20 -o reports/pareto.json"),
+     "effprof pareto --all --backend onnxruntime --target-ms 10 --max-gmacs 20 -o reports/pareto.json  •  "
+     "effprof pareto mobilenet_v2 resnet18 --backend none"),
     ("search", search, "Examples:  effprof search mobilenet_v2 --target-ms 5  •  effprof search mobilenet_v1 --target-ms 3 --quick  "
-     "•  effprof search efficientnet --target-ms 40 --backend onnxruntime -o reports/search.csv -o reports/search.png"),
+     "•  effprof search efficientnet --target-ms 40 --backend onnxruntime -o reports/search.csv -o reports/search.png  •  "
+     "effprof search mobilenet_v2 --target-ms 5 --backend none"),
 )  # fmt: skip
 
 
