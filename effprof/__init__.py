@@ -12,7 +12,7 @@ import sys
 from effprof.errors import EffprofError
 
 __version__ = "0.1.0"
-__all__ = ["EffprofError", "__version__", "compare", "finetune", "profile", "profile_training", "run_claims", "run_roadmap"]
+__all__ = ["EffprofError", "__version__", "compare", "finetune", "pareto", "profile", "profile_training", "run_claims", "run_roadmap", "search"]
 
 
 class _TorchvisionShim(importlib.abc.MetaPathFinder):
@@ -55,4 +55,8 @@ def __getattr__(name: str):
         from effprof.lecture.claims_run import run_claims
 
         return run_claims
+    if name in ("pareto", "search"):  # effprof.choose: published accuracy vs measured latency
+        from effprof import choose
+
+        return getattr(choose, name)
     raise AttributeError(f"module 'effprof' has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """effprof's command line: thin Typer commands that gather options, call the library and render.
 
 Every command is registered here from its module (data: list, profile, compare; lecture; demos: roadmap,
-claims; hardware; bench; finetune); effprof/cli/common.py holds what they share, including the one map
-from errors to exit codes:
+claims; hardware; bench; finetune; choose: pareto, search); effprof/cli/common.py holds what they share,
+including the one map from errors to exit codes:
 
 - 0: every requested row was measured (and every output written);
 - 1: some rows or measurements failed (a model, a backend, OOM, per-layer time, a formula check),
@@ -23,7 +23,7 @@ import sys
 
 import typer
 
-from effprof.cli import bench, data, demos, finetune, hardware, lecture
+from effprof.cli import bench, choose, data, demos, finetune, hardware, lecture
 from effprof.cli.common import on_sigterm, register_commands, say
 from effprof.errors import EXIT_FAILED
 
@@ -37,7 +37,7 @@ app = typer.Typer(
 )
 
 
-for _module in (data, lecture, demos, hardware, bench, finetune):
+for _module in (data, lecture, demos, hardware, bench, finetune, choose):
     register_commands(app, _module.COMMANDS)
 
 

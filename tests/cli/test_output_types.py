@@ -34,7 +34,7 @@ def test_help_offers_no_plot_where_there_is_no_figure(command):
     assert ".csv .json .md .html" in help_text and ".png" not in help_text and ".svg" not in help_text
 
 
-@pytest.mark.parametrize("command", ["compare", "profile", "scale", "sweep", "predict", "bench"])
+@pytest.mark.parametrize("command", ["compare", "profile", "scale", "sweep", "predict", "bench", "pareto", "search"])
 def test_help_offers_plots_where_there_is_a_figure(command):
     assert ".csv .json .md .html .png .svg" in help_words(command)
 

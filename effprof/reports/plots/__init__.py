@@ -3,8 +3,9 @@
 Rule: a result type lists the names of the figures it can draw (``Result.figures``, effprof.results);
 this module is the only place that knows how to draw them. ``-o x.png`` draws the first, an HTML
 report embeds all of them. The drawing functions live one per kind of figure in this package
-(compare, profile, roofline and predict, bench, scale, sweep, training, and the lecture's roadmap, claims
-and explain figures, which are pure functions returning a ``Figure``) and share the helpers of ``style``.
+(compare, profile, roofline and predict, bench, scale, sweep, training, choose: pareto and search, and
+the lecture's roadmap, claims and explain figures, which are pure functions returning a ``Figure``) and
+share the helpers of ``style``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from effprof.errors import EffprofError
 from effprof.reports.plots.bench import plot_changes
 from effprof.reports.plots.claims import claims_figure
+from effprof.reports.plots.choose import plot_choice
 from effprof.reports.plots.compare import plot_compare
 from effprof.reports.plots.explain import FIGURE_TOPICS, explain_figure
 from effprof.reports.plots.profile import plot_profile
@@ -76,6 +78,11 @@ FIGURES: dict[str, tuple[str, Callable[[Any, Path], Path | None]]] = {
     "claims": ("each claim's measured ratio and 95% interval against the range where it holds",
                _pure(lambda r: claims_figure(_records(r)))),
     "explain": ("the topic's figure, from the lecture formulas", _explain),
+    "pareto": ("published top-1 against measured latency: the Pareto front, the target and the choice",
+               lambda r, p: plot_choice(r.rows(), p, target_ms=r.target_ms, title=r.title, chosen=r.chosen_model())),
+    "search": ("published top-1 against latency: every grid point predicted (hollow), the shortlist measured",
+               lambda r, p: plot_choice(r.rows(), p, target_ms=r.target_ms, title=r.title, chosen=r.chosen_model(),
+                                        predicted=True)),
 }  # fmt: skip
 
 
