@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from effprof.api import Timing, timing_meta
 from effprof.choose.accuracy import Candidate, candidate, family_key
-from effprof.choose.ranking import SOFT_W, best_under
 from effprof.choose.published import MOBILENET_V1, MOBILENET_V2, MOBILENET_V3
+from effprof.choose.ranking import SOFT_W, best_under
 from effprof.choose.result import Choice, SearchResult
 from effprof.choose.run import check_choice_options, count_candidates, one_backend, time_choice
 from effprof.errors import EffprofError

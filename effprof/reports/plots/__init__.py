@@ -16,8 +16,8 @@ from typing import Any
 
 from effprof.errors import EffprofError
 from effprof.reports.plots.bench import plot_changes
-from effprof.reports.plots.claims import claims_figure
 from effprof.reports.plots.choose import plot_choice
+from effprof.reports.plots.claims import claims_figure
 from effprof.reports.plots.compare import plot_compare
 from effprof.reports.plots.explain import FIGURE_TOPICS, explain_figure
 from effprof.reports.plots.profile import plot_profile
