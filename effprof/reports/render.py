@@ -64,12 +64,12 @@ def render_compare(result: CompareResult, *, width: int | None = None, wide: boo
                        failed=lambda r: r.get("macs") is None)  # fmt: skip
     shown_extra = [n for n in extra if f"GMACs {n}" not in fitted.hidden]
     whose = "those tools' own answers" if len(shown_extra) > 1 else "that tool's own answer"
+    how = {"fvcore": "fvcore's 'flop' = 1 MAC, on CPU", "torch": "FlopCounterMode / 2, on the meta device"}
     notes = Text(
         "MACs = multiply-accumulates of conv/linear/matmul/attention; FLOPs = 2 x MACs; "
         "other ops = norms, activations, pooling, elementwise. Ratios are to the first model."
-        + (f" GMACs {'/'.join(shown_extra)}: {whose} (fvcore's 'flop' = 1 MAC, on CPU; "
-           "FlopCounterMode / 2, on the meta device); `effprof profile MODEL --reconcile` explains "
-           "every difference." if shown_extra else ""),
+        + (f" GMACs {'/'.join(shown_extra)}: {whose} ({'; '.join(how[n] for n in shown_extra)}); "
+           "`effprof profile MODEL --reconcile` explains every difference." if shown_extra else ""),
         style="dim",
     )  # fmt: skip
     parts: list[Any] = [fitted.table, *error_lines([(p.model, p.error) for p in result.profiles if p.error]), notes]
