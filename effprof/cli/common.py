@@ -148,6 +148,8 @@ def show(result: Any, *, wide: bool = False) -> None:
 
 def write(paths: list[Path], result: Result, *, quiet: bool = False) -> None:
     """Write ``result`` to every ``-o`` path (format by suffix), saying ``wrote PATH`` for each unless quiet."""
+    if not paths:
+        return
     from effprof.reports.writers import write_outputs  # pandas: only when something is written
 
     write_outputs(paths, result, on_written=None if quiet else wrote)
@@ -155,9 +157,11 @@ def write(paths: list[Path], result: Result, *, quiet: bool = False) -> None:
 
 def check(paths: list[Path] | None, result_type: type[Result]) -> list[Path]:
     """The ``-o`` paths, each checked (suffix for ``result_type``, writable place) before any work."""
+    paths = list(paths or [])
+    if not paths:  # the writers import pandas: not worth it for a command that writes nothing
+        return paths
     from effprof.reports.writers import check_outputs
 
-    paths = list(paths or [])
     check_outputs(paths, result_type)
     return paths
 

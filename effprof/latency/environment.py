@@ -10,26 +10,13 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from importlib import metadata
 from typing import Any
 
 import torch
 
+from effprof.versions import package_version
+
 _PACKAGES = ("torch", "torchvision", "timm", "onnx", "onnxruntime", "fvcore", "numpy")
-
-
-def package_version(dist: str) -> str | None:
-    """The installed version of a distribution, or None (onnxruntime-gpu counts as onnxruntime)."""
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        # onnxruntime ships as onnxruntime-gpu on CUDA machines.
-        if dist == "onnxruntime":
-            try:
-                return metadata.version("onnxruntime-gpu")
-            except metadata.PackageNotFoundError:
-                return None
-        return None
 
 
 def cpu_model() -> str:

@@ -9,10 +9,10 @@ work without torch; the building half (``build_model`` ...) imports torch on fir
 
 from typing import Any
 
-from effprof.models import (
-    roadmap,  # noqa: F401  (the ConvNeXt roadmap's steps, registered after the zoo)
-    zoo,  # noqa: F401  (importing the zoo registers every model, compound's last)
-)
+from effprof.models import zoo  # noqa: F401  (importing the zoo registers every model, compound's last)
+
+# isort: split
+from effprof.models import roadmap  # noqa: F401  (the ConvNeXt roadmap's steps, registered after the zoo)
 from effprof.models.registry import ModelCfg, PaperRef, get_model_cfg, list_models, register_model
 from effprof.models.spec import ModelSpec, parse_spec
 

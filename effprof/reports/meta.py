@@ -11,7 +11,7 @@ import platform
 import sys
 from typing import Any
 
-from effprof.latency.environment import package_version
+from effprof.versions import package_version
 
 _PACKAGES = ("effprof", "torch", "torchvision", "timm", "fvcore", "onnx", "onnxruntime")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
@@ -20,6 +19,8 @@ from effprof.reports.table import Column, add_row, fit_table, hidden_note
 from effprof.results import PredictReport, renders
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from effprof.hardware.limits import DeviceLimits
     from effprof.hardware.predict import PredictionResult
     from effprof.hardware.roofline import Roofline
@@ -107,6 +108,8 @@ def render_roofline(rl: Roofline, top: int = 10) -> Group:
 
 def roofline_frame(rl: Roofline, layer_df: pd.DataFrame) -> pd.DataFrame:
     """``layer_df`` (profile's layer rows) with the roofline columns joined on (layer, op class)."""
+    import pandas as pd  # lazily: cli.common.show imports this module to register its renderers
+
     extra = pd.DataFrame(rl.to_rows())
     if extra.empty:
         return layer_df

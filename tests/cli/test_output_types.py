@@ -2,6 +2,7 @@
 a terminal, nothing heavy imported for --help, and ONNX files timed where they can run."""
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -62,6 +63,15 @@ def test_help_and_import_load_neither_torch_nor_pandas():
     help_run = subprocess.run([sys.executable, "-X", "importtime", "-m", "effprof", "--help"], capture_output=True,
                               text=True, cwd=REPO, check=True)  # fmt: skip
     assert "Usage" in help_run.stdout and " torch" not in help_run.stderr and "pandas" not in help_run.stderr
+
+
+def test_list_loads_neither_torch_nor_pandas_and_shows_torchvisions_params():
+    listed = subprocess.run([sys.executable, "-X", "importtime", "-m", "effprof", "list", "resnet*"],
+                            capture_output=True, text=True, cwd=REPO, check=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    imported = {line.rsplit("|", 1)[-1].strip() for line in listed.stderr.splitlines() if "|" in line}
+    assert not imported & {"torch", "pandas", "numpy", "matplotlib", "torchvision", "timm"}
+    # torchvision's published num_params for ResNet-50 (ResNet50_Weights.IMAGENET1K_V1.meta), from the shipped table
+    assert "25.6 M" in listed.stdout and "resnet50" in listed.stdout
 
 
 def test_off_a_terminal_each_finished_model_is_one_plain_line(tmp_path):
