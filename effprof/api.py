@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -22,6 +21,7 @@ from effprof.models import (
     BuiltModel,
     build_model,
     check_input_shape,
+    check_specs,  # re-exported: the one spec check lives with the models
     contained,
     parse_batch,
     parse_resolution,
@@ -344,31 +344,6 @@ def expand_specs(models: Sequence[ModelLike]) -> list[ModelLike]:
         else:
             expanded.append(m)
     return expanded
-
-
-def check_specs(models: Sequence[ModelLike]) -> None:
-    """Parse every spec before any work starts, so a typo fails at once (exit 2), not after minutes."""
-    from effprof.models import get_model_cfg
-
-    for m in models:
-        if isinstance(m, str):
-            spec = parse_spec(m)
-            if spec.kind == "registry":
-                get_model_cfg(spec.name)
-            elif spec.kind == "onnx" and not _is_file(spec.name):
-                raise EffprofError(f"no ONNX file at {shown(spec.name)}")
-        elif not isinstance(m, (nn.Module, BuiltModel)):
-            raise EffprofError(
-                f"a model is a spec string like 'resnet50' or an nn.Module instance, got {type(m).__name__}"
-            )
-
-
-def _is_file(path: str) -> bool:
-    """Path.is_file, with a name the OS refuses outright (too long) counted as no file."""
-    try:
-        return Path(path).is_file()
-    except (OSError, ValueError):
-        return False
 
 
 def compare(
