@@ -179,7 +179,8 @@ def _claim_columns() -> list[Column]:
 @renders(ClaimsResult)
 def render_claims(result: ClaimsResult, *, width: int | None = None, wide: bool = False) -> Group:
     """One row per claim and backend: the claim as stated, where it holds, the measured ratio, the verdict;
-    why each comes out so (a column when it fits, else numbered lines under the table)."""
+    why each comes out so (a column when it fits, else numbered lines under the table, one per claim: the
+    reading of its last backend, named)."""
     rows = _claim_rows(result)
     fitted = fit_table("effprof claims: the lecture's latency claims, measured on this machine", _claim_columns(),
                        rows, width=width, wide=wide)  # fmt: skip
@@ -188,7 +189,8 @@ def render_claims(result: ClaimsResult, *, width: int | None = None, wide: bool 
     if "why" in fitted.hidden:  # the lecture's reading of each verdict is never left out: below the table
         last = {x["number"]: x["row"] for x in rows if not x["row"].error}
         where = "holds if" in fitted.hidden  # then the range goes with the reading
-        parts += [Text(f"{n}. " + (f"[holds if {r.claim.bounds.describe()}] " if where else "") + _reason(r), style="dim")
+        parts += [Text(f"{n}. " + (f"[holds if {r.claim.bounds.describe()}] " if where else "")
+                       + (f"on {r.backend}: " if r.backend else "") + _reason(r), style="dim")
                   for n, r in last.items()]  # fmt: skip
     summary = ", ".join(f"{n} {v}" for v, n in result.counts().items())
     parts += [Text(f"{len(result.rows)} (claim, backend) rows: {summary}.", style="bold"),

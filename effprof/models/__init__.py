@@ -1,18 +1,15 @@
 """Model registry, spec parsing and building.
 
 The registry (registry.py) imports no model file: the model files register themselves with
-``@register_model`` when this package imports them (the zoo, which imports compound), so every
-registration happens once, here (timm's split). Registering imports no torch: the factories import
+``@register_model`` when this package imports them (the zoo, which imports compound and the roadmap), so
+every registration happens once, here (timm's split). Registering imports no torch: the factories import
 their model code when called, so ``list_models``, ``get_model_cfg`` and ``effprof.models.metadata``
 work without torch; the building half (``build_model`` ...) imports torch on first use.
 """
 
 from typing import Any
 
-from effprof.models import zoo  # noqa: F401  (importing the zoo registers every model, compound's last)
-
-# isort: split
-from effprof.models import roadmap  # noqa: F401  (the ConvNeXt roadmap's steps, registered after the zoo)
+from effprof.models import zoo  # noqa: F401  (importing the zoo registers every model, compound's and the roadmap's last)
 from effprof.models.registry import ModelCfg, PaperRef, get_model_cfg, list_models, register_model
 from effprof.models.spec import ModelSpec, parse_spec
 

@@ -212,5 +212,7 @@ for _family, _names, _citation in (
             paper=PaperRef(_params, _macs, 224, _citation),
         )(_build)
 
-# The compound-scaling family registers after the zoo's models (the registry keeps that order).
-from effprof.models import compound  # noqa: E402,F401
+# The compound-scaling family, then the ConvNeXt roadmap's steps, register after the zoo's models (the
+# registry keeps that order).
+from effprof.models import compound  # noqa: E402,F401,I001
+from effprof.models import roadmap  # noqa: E402,F401,I001

@@ -109,4 +109,5 @@ def test_claims_fit_with_every_ratio_and_verdict_shown(judged, width):
 def test_claims_at_80_columns_give_the_range_with_each_reading(judged):
     text = printed(render_claims(judged, width=80), 80)
     below = " ".join(line.strip() for line in text.splitlines() if not line.startswith(("│", "┃", "┏", "┡", "└")))
-    assert "[holds if 6.15x to 11.7x] MACs fall 8.41x" in below  # 8-9x widened by 30%: 8/1.3 to 9*1.3
+    # 8-9x widened by 30%: 8/1.3 to 9*1.3; the reading is the last backend measured (onnxruntime failed)
+    assert "[holds if 6.15x to 11.7x] on eager: MACs fall 8.41x" in below
