@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from effprof.counters.analytic import count_analytic
@@ -212,42 +211,3 @@ def _fits(rows: list[dict[str, Any]], axis: str, classes: list[str]) -> dict[str
         if all(v > 0 for v in values):  # a class absent at some point has no exponent
             fits[column] = fit_power_law(xs, values)
     return fits
-
-
-def plot_sweep(result: SweepResult, path: Path) -> Path:
-    """Log-log plot of MACs (total and by op class) against the sweep's x, with fitted exponents."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: files only
-    import matplotlib.pyplot as plt
-
-    ok = [r for r in result.rows if not r.get("error")]
-    if not ok:
-        raise EffprofError(f"nothing to plot: every point of the {result.model} sweep failed", exit_code=1)
-    x_key = result.x_name
-    xs = [r[x_key] for r in ok]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for column in ("macs", *result.class_columns):
-        ys = [r[column] for r in ok]
-        if not any(ys):
-            continue
-        fit = result.fits.get(column)
-        label = column.removeprefix("macs_") if column != "macs" else "MACs (total)"
-        label += f"  k={fit.exponent:.2f}" if fit else ""
-        ax.plot(xs, ys, marker="o", linewidth=2.5 if column == "macs" else 1.2, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(x_key + (" (H·W)" if x_key == "pixels" else " multiplier"))
-    ax.set_ylabel("MACs")
-    ax.set_title(f"{result.model}: MACs ∝ {x_key}^k")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise EffprofError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
-    return path

@@ -3,7 +3,8 @@
 import pytest
 
 from effprof.errors import EffprofError
-from effprof.lecture.sweep import parse_values, plot_sweep, sweep
+from effprof.lecture.sweep import parse_values, sweep
+from effprof.reports.plots.sweep import plot_sweep
 
 
 def test_vit_attention_is_quadratic_and_the_rest_linear():
@@ -61,7 +62,8 @@ def test_measure_hook_adds_columns():
 
 
 def test_plot_is_written(tmp_path):
-    path = plot_sweep(sweep("swin_t", resolutions=[224, 448]), tmp_path / "sub" / "swin.png")
+    # the figure the CLI draws; its writer (reports.writers) makes the folder and writes atomically
+    path = plot_sweep(sweep("swin_t", resolutions=[224, 448]), tmp_path / "swin.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
