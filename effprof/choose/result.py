@@ -186,8 +186,20 @@ def timed_on(meta: dict[str, Any]) -> str:
     return f"{backends[0]}, {meta.get('device')}, {meta.get('threads')} threads"
 
 
+class _Ranked(Result):
+    """What pareto and search share: candidates ranked by MnasNet's reward, timed unless ``--backend none``."""
+
+    @property
+    def timed(self) -> bool:
+        """Whether the run timed anything (``--backend none`` counts or predicts only)."""
+        return bool(self.meta.get("backends"))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return ranked_rows(self.choices, self.target_ms, self.w, self.rank_by)
+
+
 @dataclass
-class ParetoResult(Result):
+class ParetoResult(_Ranked):
     """``effprof pareto``: every candidate measured; ``to_pandas()`` gives the ranked rows (COLUMNS)."""
 
     kind: ClassVar[str] = "pareto"
@@ -205,14 +217,6 @@ class ParetoResult(Result):
     @property
     def title(self) -> str:
         return f"effprof pareto ({timed_on(self.meta)})"
-
-    @property
-    def timed(self) -> bool:
-        """Whether the run timed anything (``--backend none`` counts only)."""
-        return bool(self.meta.get("backends"))
-
-    def rows(self) -> list[dict[str, Any]]:
-        return ranked_rows(self.choices, self.target_ms, self.w, self.rank_by)
 
     def to_pandas(self) -> pd.DataFrame:
         return _frame(self.rows(), COLUMNS)
@@ -265,7 +269,7 @@ class ParetoResult(Result):
 
 
 @dataclass
-class SearchResult(Result):
+class SearchResult(_Ranked):
     """``effprof search``: every grid point predicted, the shortlist measured; ``to_pandas()`` (SEARCH_COLUMNS)."""
 
     kind: ClassVar[str] = "search"
@@ -286,14 +290,6 @@ class SearchResult(Result):
     @property
     def title(self) -> str:
         return f"effprof search {self.family} ({timed_on(self.meta)})"
-
-    @property
-    def timed(self) -> bool:
-        """Whether the run measured anything (``--backend none`` screens by prediction only)."""
-        return bool(self.meta.get("backends"))
-
-    def rows(self) -> list[dict[str, Any]]:
-        return ranked_rows(self.choices, self.target_ms, self.w, self.rank_by)
 
     def to_pandas(self) -> pd.DataFrame:
         return _frame(self.rows(), SEARCH_COLUMNS)
