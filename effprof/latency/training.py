@@ -115,6 +115,37 @@ def _cpu_peak(step_body, alive: int) -> int:
     return alive + peak
 
 
+def measure_inference_peak(model: nn.Module, input_shape: tuple[int, ...], *, device: str = "cpu") -> tuple[int, str]:
+    """Peak bytes of one inference forward (no autograd) and how they were measured.
+
+    Params, buffers and the input, plus the forward's own peak of live activations: on CUDA
+    ``max_memory_allocated`` minus what was allocated before the model moved; on CPU the profiler's
+    allocator events, as for a training step. A failure is EffprofError(exit_code=1).
+    """
+    device = check_device(device)
+    shape = check_input_shape(input_shape)
+    try:
+        if device.startswith("cuda"):
+            torch.cuda.synchronize(device)
+            base = torch.cuda.memory_allocated(device)
+            model.to(device).eval()
+            x = example_input(shape, device)
+            torch.cuda.reset_peak_memory_stats(device)
+            with torch.inference_mode():
+                model(x)
+            torch.cuda.synchronize(device)
+            return torch.cuda.max_memory_allocated(device) - base, "torch.cuda.max_memory_allocated"
+        model.to(device).eval()
+        x = example_input(shape, device)
+        alive = _bytes([*model.parameters(), *model.buffers(), x])
+        with torch.inference_mode():
+            return _cpu_peak(lambda: model(x), alive), "torch.profiler allocator events (profile_memory=True)"
+    except (EffprofError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the model's failure, recorded on its row
+        raise backend_failure("eager inference (peak memory)", model, exc) from exc
+
+
 def measure_training_step(
     model: nn.Module,
     input_shape: tuple[int, ...],

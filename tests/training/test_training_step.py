@@ -127,6 +127,19 @@ def test_cli_finetune_timed_on_a_small_input(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
 
 
+def test_finetune_times_each_strategy_with_its_own_freezing():
+    # the timed step must train what the count says: B's step froze its early layers, A's is the head alone
+    result = effprof.finetune("mobilenet_v2", num_classes=3, dataset_size=16, epochs=1, resolution=32, batch=2,
+                              threads=1, budget_s=0.05)  # fmt: skip
+    for s in result.strategies:
+        assert s.steps and s.steps[0].setup.trainable_params == s.count.trainable_params, s.strategy
+    a = result.to_pandas().set_index("strategy").loc["A"]
+    # A's measured peak is the larger of the feature pass (the whole backbone's params) and the head step
+    backbone_params = sum(p.numel() for n, p in effprof.models.build_model("mobilenet_v2").module.named_parameters()
+                          if not n.startswith("classifier"))  # fmt: skip
+    assert a["peak_bytes_measured"] >= 4 * backbone_params
+
+
 def test_finetune_without_head_or_bad_size_fails_before_work():
     result = runner.invoke(app, ["finetune", "resnet18", "--num-classes", "0", "--backend", "none"])
     assert result.exit_code == 2 and "num-classes" in result.output
