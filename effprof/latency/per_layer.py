@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -122,6 +123,16 @@ class LayerTimes:
 
 
 @contextmanager
+def quiet_profile(activities: list[ProfilerActivity]) -> Iterator[profile]:
+    """``torch.profiler.profile`` without its once-per-process UserWarnings (some torch versions warn
+    that events are cleared per cycle on CUDA), which would otherwise land in effprof's output."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Profiler clears events", category=UserWarning)
+        with profile(activities=activities) as prof:
+            yield prof
+
+
+@contextmanager
 def module_ranges(model: nn.Module) -> Iterator[None]:
     """Wrap every module's forward (root included) in a ``effprof::<path>`` profiler range."""
     names = {module: name for name, module in model.named_modules()}
@@ -161,7 +172,7 @@ class Attribution:
     forwards: int
 
 
-def _range_path(evt: Any) -> str | None:
+def range_path(evt: Any) -> str | None:
     name = evt.name
     return name[len(RANGE_PREFIX) :] if name.startswith(RANGE_PREFIX) else None
 
@@ -186,20 +197,20 @@ def attribute_events(events: Any, *, use_device_time: bool) -> Attribution:
     for evt in events:
         if evt.device_type != torch.autograd.DeviceType.CPU:
             continue  # device-side copies of ranges, and kernels: reached through their CPU op
-        path = _range_path(evt)
+        path = range_path(evt)
         parent = evt.cpu_parent
         if path is None:
-            owner = _range_path(parent) if parent is not None else None
+            owner = range_path(parent) if parent is not None else None
             if owner is not None:
                 op_us[owner] += duration(evt)
             continue
         op_us[path] += 0.0  # containers appear with 0 rather than not at all
         inclusive_us[path] += duration(evt)
         wall_us[path] += evt.cpu_time_total
-        while parent is not None and _range_path(parent) is None:
+        while parent is not None and range_path(parent) is None:
             parent = parent.cpu_parent
         if parent is not None:
-            wall_us[_range_path(parent)] -= evt.cpu_time_total
+            wall_us[range_path(parent)] -= evt.cpu_time_total
         if path == "":
             root_us += duration(evt)
             forwards += 1
@@ -221,7 +232,7 @@ def _eager_layer_times(
                 model(example)
             if cuda:
                 torch.cuda.synchronize()
-            with module_ranges(model), profile(activities=activities) as prof:
+            with module_ranges(model), quiet_profile(activities) as prof:
                 for _ in range(iterations):
                     model(example)
                 if cuda:

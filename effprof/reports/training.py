@@ -101,23 +101,52 @@ def render_training(result: TrainingResult, *, width: int | None = None, wide: b
     return Group(*parts)
 
 
+#: (count row, (forward ms, backward ms) or None) pairs
 LAYER_COLUMNS = (
-    Column("layer", lambda r: r.layer or "(root)", "left", text=True),
-    Column("type", lambda r: r.type, "left", drop=3, text=True),
-    Column("op class", lambda r: r.op_class, "left", drop=4),
-    Column("trainable", lambda r: si(r.trainable_params), drop=2),
-    Column("fwd MACs", lambda r: si(r.forward_macs)),
-    Column("grad-input", lambda r: si(r.grad_input_macs)),
-    Column("grad-weight", lambda r: si(r.grad_weight_macs)),
-    Column("saved MiB", lambda r: _mib(r.saved_bytes), drop=1),
+    Column("layer", lambda rt: rt[0].layer or "(root)", "left", text=True),
+    Column("type", lambda rt: rt[0].type, "left", drop=7, text=True),
+    Column("op class", lambda rt: rt[0].op_class, "left", drop=6),
+    Column("trainable", lambda rt: si(rt[0].trainable_params), drop=5),
+    Column("fwd MACs", lambda rt: si(rt[0].forward_macs)),
+    Column("grad-input", lambda rt: si(rt[0].grad_input_macs)),
+    Column("grad-weight", lambda rt: si(rt[0].grad_weight_macs)),
+    Column("saved MiB", lambda rt: _mib(rt[0].saved_bytes), drop=1),
+    Column("fwd ms", lambda rt: ms(rt[1][0]), drop=3),
+    Column("bwd ms", lambda rt: ms(rt[1][1]) if rt[1][1] is not None else "-", drop=2),
+    Column("bwd/fwd time", lambda rt: _ratio(rt[1][1], rt[1][0]), drop=4),
 )
+TIME_OUT = ("fwd ms", "bwd ms", "bwd/fwd time")
+
+
+def _ratio(num: float | None, den: float | None) -> str:
+    return f"{num / den:.2f}x" if num is not None and den else ""
 
 
 def _top_layers(p, top: int, *, width: int | None, wide: bool) -> list[Any]:
     rows = sorted(p.count.layers, key=lambda r: -(r.forward_macs + r.backward_macs))[:top]
-    fitted = fit_table(f"top {len(rows)} layers by forward + backward MACs", LAYER_COLUMNS, rows, width=width,
+    times = p.row_times()
+    columns = [c for c in LAYER_COLUMNS if times or c.header not in TIME_OUT]
+    fitted = fit_table(f"top {len(rows)} layers by forward + backward MACs", columns,
+                       [(r, times.get((r.layer, r.op_class), (None, None))) for r in rows], width=width,
                        wide=wide)  # fmt: skip
-    return [fitted.table, *[n for n in [hidden_note(fitted.hidden, width)] if n]]
+    return [fitted.table, *_layer_time_notes(p), *[n for n in [hidden_note(fitted.hidden, width)] if n]]
+
+
+def _layer_time_notes(p) -> list[Text]:
+    t = p.layer_times
+    if t is None:
+        return error_lines([(f"{p.model} per-layer time", p.layer_times_error)]) if p.layer_times_error else []
+    where = "kernel (device) time" if t.device.startswith("cuda") else "CPU time"
+    notes = [Text(
+        f"per-layer time: torch.profiler over {t.iterations} eager steps ({t.step_ms:.1f} ms each with the profiler "
+        f"on), {where}; a backward node is charged to the layer whose forward made it (autograd sequence number), "
+        f"'-' where autograd never reached the layer. Backward {t.backward_total_ms:.1f} ms: "
+        f"{t.backward_coverage:.0%} on layers, AccumulateGrad {t.accumulate_grad_ms:.1f} ms, "
+        f"loss {t.loss_ms:.2f} ms; optimizer step {t.optimizer_ms:.1f} ms",
+        style="dim",
+    )]  # fmt: skip
+    notes += [Text(f"{p.model} per-layer time: {w}", style="yellow") for w in t.warnings]
+    return notes
 
 
 FINETUNE_COLUMNS = (

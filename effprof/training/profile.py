@@ -25,6 +25,7 @@ from effprof.latency.training import (
     measure_training_step,
     parse_optimizers,
 )
+from effprof.latency.training_layers import TrainingLayerTimes, row_ms, training_layer_times
 from effprof.models import BuiltModel, build_model, contained, parse_batch, parse_resolution
 from effprof.reports.training import render_training
 from effprof.results import Result, renders, shape_str
@@ -39,7 +40,7 @@ MODEL_COLUMNS = (
 )  # fmt: skip
 LAYER_COLUMNS = (
     "model", "freeze", "layer", "type", "op_class", "forward_macs", "grad_input_macs", "grad_weight_macs",
-    "backward_macs", "backward_other_ops", "trainable_params", "saved_bytes",
+    "backward_macs", "backward_other_ops", "trainable_params", "saved_bytes", "forward_ms", "backward_ms",
 )  # fmt: skip
 
 
@@ -55,6 +56,9 @@ class TrainingProfile:
     steps: list[TrainingStep] = field(default_factory=list)
     step_errors: dict[str, str] = field(default_factory=dict)
     check_error: str | None = None
+    #: per-layer forward/backward time of one eager step (profile --train with a timed backend)
+    layer_times: TrainingLayerTimes | None = None
+    layer_times_error: str | None = None
     error: str | None = None
     exit_code: int = 0
     backend: str = ""
@@ -104,15 +108,23 @@ class TrainingProfile:
                                                           "device": self.device, "error": message})  # fmt: skip
         return rows
 
+    def row_times(self) -> dict[tuple[str, str], tuple[float, float | None]]:
+        """(forward ms, backward ms) per (layer, op class) count row; empty when no layer was timed."""
+        if self.layer_times is None or self.count is None:
+            return {}
+        return row_ms(self.layer_times, self.count.layers)
+
     def layer_rows(self) -> list[dict[str, Any]]:
         if self.count is None:
             return []
+        times = self.row_times()
         return [
             {"model": self.model, "freeze": self.freeze, "layer": r.layer, "type": r.type, "op_class": r.op_class,
              "forward_macs": r.forward_macs, "grad_input_macs": r.grad_input_macs,
              "grad_weight_macs": r.grad_weight_macs, "backward_macs": r.backward_macs,
              "backward_other_ops": r.backward_other_ops, "trainable_params": r.trainable_params,
-             "saved_bytes": r.saved_bytes}
+             "saved_bytes": r.saved_bytes, "forward_ms": times.get((r.layer, r.op_class), (None, None))[0],
+             "backward_ms": times.get((r.layer, r.op_class), (None, None))[1]}
             for r in self.count.layers
         ]  # fmt: skip
 
@@ -154,6 +166,7 @@ class TrainingResult(Result):
         for p in self.profiles:
             out += [f"{p.model}: {e}" for e in (p.error, p.check_error) if e]
             out += [f"{p.model} {o}: {e}" for o, e in p.step_errors.items()]
+            out += [f"{p.model} per-layer time: {p.layer_times_error}"] if p.layer_times_error else []
         return out
 
     @property
@@ -179,11 +192,13 @@ def train_profile_model(
     threads: Any = None,
     budget_s: float | None = None,
     check: bool = True,
+    layer_times: bool = False,
 ) -> TrainingProfile:
     """Count (and with ``backend``, time) one training step of a built model under ``freeze``.
 
-    A bad strategy or head raises EffprofError (exit 2) before any timing; a failed step or check
-    is recorded on the profile.
+    ``layer_times`` (eager only) also profiles a few steps with the first optimizer for each
+    layer's forward and backward ms. A bad strategy or head raises EffprofError (exit 2) before
+    any timing; a failed step, check or layer profile is recorded on the profile.
     """
     p = TrainingProfile(built.label, built.input_shape, freeze, backend=backend or "", device=device)
     p.count = count_training(built.module, built.input_shape, freeze=freeze, num_classes=num_classes, name=built.label)
@@ -203,7 +218,16 @@ def train_profile_model(
                 ))  # fmt: skip
             except EffprofError as exc:
                 p.step_errors[optimizer] = exc.message
+    if layer_times and backend == "eager" and p.steps:
+        try:
+            p.layer_times = training_layer_times(
+                built.rebuild("cpu"), built.input_shape, freeze=freeze, num_classes=num_classes,
+                optimizer=optimizers[0], device=device, threads=threads,
+            )  # fmt: skip
+        except EffprofError as exc:
+            p.layer_times_error = exc.message
     return p
+
 
 
 def profile_training(
@@ -251,7 +275,7 @@ def profile_training(
                 built = build_model(m, resolution=resolution, batch=batch, device="meta")
                 p = train_profile_model(built, freeze=freeze, num_classes=num_classes, optimizers=optimizer_names,
                                         backend=backend, device=timing.device, threads=timing.threads,
-                                        budget_s=timing.budget_s)  # fmt: skip
+                                        budget_s=timing.budget_s, layer_times=len(models) == 1 and layers > 0)  # fmt: skip
         except EffprofError as exc:
             if len(models) == 1 or (i == 0 and exc.exit_code == 2 and _is_setup_error(exc)):
                 raise
