@@ -39,10 +39,14 @@ if "torchvision" not in sys.modules and not any(isinstance(f, _TorchvisionShim) 
 
 def __getattr__(name: str):
     # The API pulls in torch, torchvision and timm: imported on first use, for startup speed.
-    if name in ("profile", "compare"):
+    if name == "compare":
         from effprof import api
 
-        return getattr(api, name)
+        return api.compare
+    if name == "profile":  # inference, or with train=True one training step (effprof.training.facade)
+        from effprof.training.facade import profile
+
+        return profile
     if name in ("profile_training", "finetune"):  # training cost (effprof.training builds on the API)
         from effprof import training
 
