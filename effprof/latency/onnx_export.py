@@ -128,7 +128,15 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> 
     if not tracer:
         return []
     more = f" (and {len(tracer) - 1} more)" if len(tracer) > 1 else ""
-    return [f"onnx export traced with a warning{more}: {tracer[0][:200]}"]
+    return [f"onnx export traced with a warning{more}: {_first_sentence(tracer[0])}"]
+
+
+def _first_sentence(text: str, limit: int = 200) -> str:
+    """The first sentence of a tracer warning (the rest is advice), never cut mid-word."""
+    sentence = text.split(". ")[0].rstrip(".") + "."
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def _sha256(path: Path) -> str:
