@@ -13,7 +13,7 @@ set -u
 OUTDIR=${1:-reports/cuda}
 mkdir -p "$OUTDIR"
 DEVICE=${CUDA_CHECK_DEVICE:-cuda}
-STEPS=${CUDA_CHECK_STEPS:-"env hw eager1 eager64 ortcuda profile roofline agree tests compile64 compile1 train predict"}
+STEPS=${CUDA_CHECK_STEPS:-"env hw eager1 eager64 ortcuda profile roofline agree tests compile64 compile1 train_tests train_profile train_frozen train_compile train train_mnv2 train_vit predict"}
 PY=${PYTHON:-python3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -69,6 +69,14 @@ step agree 180 $PY benchmarks/timing_quality.py --device "$DEVICE" --models resn
 step tests 240 $PY -m pytest -p no:cacheprovider -p no:warnings tests -k "cuda or gpu or backends or limits or training"
 step compile64 180 effprof compare $MODELS --device "$DEVICE" --backend eager,compile -b 64 -o "$OUTDIR/compile_b64.json"
 step compile1 150 effprof compare $MODELS --device "$DEVICE" --backend eager,compile -b 1 -o "$OUTDIR/compile_b1.json"
+# training: one step with per-layer forward/backward kernel time, the compiled step, and the three
+# fine-tuning strategies of the lecture for the issue's three models
+step train_tests 240 $PY -m pytest -p no:cacheprovider -p no:warnings tests/training/test_training_cuda.py tests/training/test_training_layers.py
+step train_profile 150 effprof profile resnet18 --train --backend eager --device "$DEVICE" -b 32 --optimizer sgd,adamw --layers 8 -o "$OUTDIR/train_resnet18.json"
+step train_frozen 120 effprof profile resnet18 --train --freeze backbone --num-classes 3 --backend eager --device "$DEVICE" -b 32 -o "$OUTDIR/train_resnet18_frozen.json"
+step train_compile 240 effprof profile resnet18 --train --backend compile --device "$DEVICE" -b 32 --optimizer sgd -o "$OUTDIR/train_resnet18_compile.json"
 step train 240 effprof finetune resnet50 --num-classes 3 --dataset-size 1000 --epochs 10 --device "$DEVICE" -o "$OUTDIR/finetune_resnet50.json"
+step train_mnv2 180 effprof finetune mobilenet_v2 --num-classes 3 --dataset-size 1000 --epochs 10 --device "$DEVICE" -o "$OUTDIR/finetune_mobilenet_v2.json"
+step train_vit 180 effprof finetune vit_b_16 --num-classes 3 --dataset-size 1000 --epochs 10 --device "$DEVICE" -o "$OUTDIR/finetune_vit_b_16.json"
 step predict 120 effprof predict --quick --device "$DEVICE" -o "$OUTDIR/predict.csv"
 cat "$OUTDIR/summary.txt"
