@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from effprof.reports.plots.style import log_axes, nothing_to_plot, pyplot, save
+from effprof.reports.plots.style import declutter, log_axes, nothing_to_plot, pyplot, save
 
 
 def plot_choice(rows: list[dict[str, Any]], path: Path, *, target_ms: float | None, title: str,
@@ -47,9 +47,11 @@ def plot_choice(rows: list[dict[str, Any]], path: Path, *, target_ms: float | No
                 xs.append(r["latency_ms"])
                 ys.append(r["top1_pct"])
             ax.plot(xs, ys, color="tab:red", lw=1.5, label="Pareto front", zorder=2)
-            for r in front:
-                ax.annotate(r["model"], (r["latency_ms"], r["top1_pct"]), fontsize=7, xytext=(4, -9),
-                            textcoords="offset points")  # fmt: skip
+            # the chosen model's name first, then the front from the most accurate down: a label that
+            # would overlap one already placed is left out (its point stays)
+            labels = sorted(front, key=lambda r: (r["model"] != chosen, -r["top1_pct"]))
+            texts = [ax.annotate(r["model"], (r["latency_ms"], r["top1_pct"]), fontsize=7, xytext=(4, -9),
+                                 textcoords="offset points") for r in labels]  # fmt: skip
     if target_ms is not None:
         ax.axvline(target_ms, color="tab:green", ls="--", lw=1.2, label=f"target T = {target_ms:g} ms")
     if chosen is not None:
@@ -63,5 +65,7 @@ def plot_choice(rows: list[dict[str, Any]], path: Path, *, target_ms: float | No
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
+    if measured and front:
+        declutter(fig, ax, texts)
     save(fig, path)
     return path

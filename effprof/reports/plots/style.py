@@ -74,3 +74,25 @@ def save(fig, path) -> None:
         fig.savefig(path)
     finally:
         plt.close(fig)
+
+
+def declutter(fig, ax, texts: list) -> None:
+    """Drop point labels (``ax.annotate`` with an offset) that that would overlap one placed before them, and pull in any that leave the axes.
+
+    Greedy in the order given (put the labels that matter first); the points stay, only their names go.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    placed = []
+    for text in texts:
+        extent = text.get_window_extent(renderer)
+        if extent.x1 > box.x1:  # off the right edge: write it to the left of its point
+            text.set_horizontalalignment("right")
+            dx, dy = text.xyann
+            text.xyann = (-abs(dx), dy)
+            extent = text.get_window_extent(renderer)
+        if any(extent.overlaps(other) for other in placed):
+            text.remove()
+            continue
+        placed.append(extent)
