@@ -24,11 +24,12 @@ import sys
 import typer
 
 from effprof.cli import bench, choose, data, demos, finetune, hardware, lecture
-from effprof.cli.common import on_sigterm, register_commands, say
+from effprof.cli.common import OneLineErrors, on_sigterm, register_commands, say
 from effprof.errors import EXIT_FAILED
 
 app = typer.Typer(
     name="effprof",
+    cls=OneLineErrors,
     help="Profile efficient vision models: params, MACs (three ways), latency, and the gap between them.",
     no_args_is_help=True,
     add_completion=False,

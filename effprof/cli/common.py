@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+from typer.core import TyperGroup
 
 from effprof.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EffprofError
 from effprof.results import Result, renderer_of
@@ -88,6 +89,37 @@ _signals = {"terminated": False}
 def on_sigterm(signum, frame) -> None:
     _signals["terminated"] = True
     raise Terminated
+
+
+try:  # the click that Typer parses with: its own copy since typer 0.2x, click itself before
+    from typer._click import exceptions as _click_errors
+except ImportError:  # pragma: no cover - older typer
+    from click import exceptions as _click_errors
+
+
+class OneLineErrors(TyperGroup):
+    """effprof's command group: a usage error click finds (a value it cannot parse, an unknown option,
+    a missing argument) is one line, like every effprof error, with exit code 2; not click's boxed usage."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _click_errors.NoArgsIsHelpError as exc:  # `effprof` alone: the help, as before
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        except _click_errors.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "effprof"
+            say("error", "red", f"{exc.format_message().rstrip('.')}; run `{where} --help` for the options")
+            raise SystemExit(exc.exit_code) from None
+        except _click_errors.ClickException as exc:
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        except typer.Abort:
+            say("error", "red", "aborted")
+            raise SystemExit(EXIT_FAILED) from None
+        raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
 def say(label: str, style: str, message: str) -> None:
