@@ -78,6 +78,31 @@ class _Stages:
             self.steps = None
 
 
+def _run(run, outputs: list[Path], what: str, wide: bool, **options) -> None:  # noqa: ANN001
+    """Run ``run`` (pareto or search) with progress, rewriting the table files after each measurement;
+    Ctrl-C keeps (shows and writes) what finished, then exits 130."""
+    tables = _tables(outputs)
+    state: dict = {"result": None}
+    stages = _Stages()
+
+    def on_result(result: ParetoResult | SearchResult) -> None:
+        state["result"] = result
+        write(tables, result, quiet=True)  # an interrupt or crash keeps what finished
+
+    try:
+        result = run(on_stage=stages.start, on_step=stages.advance, on_result=on_result, **options)
+    except KeyboardInterrupt:  # between two models, while a file was rewritten
+        result = state["result"]
+        if result is None:
+            raise
+        result.interrupted = True
+    finally:
+        stages.close()
+    show(result, wide=wide)
+    write(outputs, result)
+    _finish(result, what)
+
+
 def pareto(
     models: Annotated[list[str] | None, typer.Argument(help="Model specs; each is timed where its accuracy is published.")] = None,
     all_models: Annotated[bool, typer.Option("--all", help="Every model with a published ImageNet accuracy (~130).")] = False,
@@ -103,29 +128,9 @@ def pareto(
     if plots and backend.strip().lower() == "none":  # before any work: the figure's x axis is measured latency
         raise EffprofError(f"cannot write {str(plots[0])!r}: the pareto figure plots measured latency and "
                            "--backend none times nothing; write a table (.csv .json .md .html) or give a backend")  # fmt: skip
-    tables = _tables(outputs)
-    state: dict = {"result": None}
-    stages = _Stages()
-
-    def on_result(result: ParetoResult) -> None:
-        state["result"] = result
-        write(tables, result, quiet=True)  # an interrupt or crash keeps what finished
-
-    try:
-        result = run_pareto(models, all_models=all_models, family=family, resolution=resolution, backend=backend,
-                            device=device, threads=threads, budget_s=budget_s, target_ms=target_ms, w=w,
-                            rank_by=rank_by, max_gmacs=max_gmacs, on_stage=stages.start, on_step=stages.advance,
-                            on_result=on_result)  # fmt: skip
-    except KeyboardInterrupt:  # between two models, while a file was rewritten
-        result = state["result"]
-        if result is None:
-            raise
-        result.interrupted = True
-    finally:
-        stages.close()
-    show(result, wide=wide)
-    write(outputs, result)
-    _finish(result, "rows")
+    _run(run_pareto, outputs, "rows", wide, models=models, all_models=all_models, family=family,
+         resolution=resolution, backend=backend, device=device, threads=threads, budget_s=budget_s,
+         target_ms=target_ms, w=w, rank_by=rank_by, max_gmacs=max_gmacs)  # fmt: skip
 
 
 def search(
@@ -150,29 +155,9 @@ def search(
     from effprof.choose.grid_search import search as run_search
 
     outputs = check(output, SearchResult)
-    tables = _tables(outputs)
-    state: dict = {"result": None}
-    stages = _Stages()
-
-    def on_result(result: SearchResult) -> None:
-        state["result"] = result
-        write(tables, result, quiet=True)
-
-    try:
-        result = run_search(family, target_ms=target_ms, backend=backend, device=device, threads=threads,
-                            budget_s=budget_s, shortlist=shortlist, margin=margin, quick=quick, refresh=refresh,
-                            w=w, rank_by=rank_by, on_stage=stages.start, on_step=stages.advance,
-                            on_result=on_result)  # fmt: skip
-    except KeyboardInterrupt:
-        result = state["result"]
-        if result is None:
-            raise
-        result.interrupted = True
-    finally:
-        stages.close()
-    show(result, wide=wide)
-    write(outputs, result)
-    _finish(result, "shortlist")
+    _run(run_search, outputs, "shortlist", wide, family=family, target_ms=target_ms, backend=backend, device=device,
+         threads=threads, budget_s=budget_s, shortlist=shortlist, margin=margin, quick=quick, refresh=refresh,
+         w=w, rank_by=rank_by)  # fmt: skip
 
 
 COMMANDS = (
