@@ -12,6 +12,7 @@ import typer
 
 from effprof.cli.common import (
     Device,
+    Resolution,
     Steps,
     Threads,
     Wide,
@@ -86,9 +87,7 @@ def predict(
     reference: Annotated[
         str, typer.Option("--reference", help="The model whose achieved GMAC/s the MACs-only predictor uses.")
     ] = "resnet18",
-    resolution: Annotated[
-        int | None, typer.Option("--resolution", "-r", help="One resolution for every model. Default: each model's own.")
-    ] = None,
+    resolution: Resolution = None,
     device: Device = "cpu",
     threads: Threads = None,
     budget_s: Annotated[
@@ -110,10 +109,11 @@ def predict(
     from effprof.hardware.networks import CALIBRATION_NETWORKS
     from effprof.hardware.predict import QUICK_MODELS
     from effprof.latency import environment
-    from effprof.models import list_models
+    from effprof.models import list_models, parse_resolution
     from effprof.reports.meta import run_meta
 
     outputs = check(output, PredictReport)
+    resolution = parse_resolution(resolution)  # 224 or 224x320; a bad size fails before any work
     if models and quick:
         raise EffprofError("give model specs or --quick, not both")
     specs = list(models) if models else list(QUICK_MODELS) if quick else [c.name for c in list_models()]

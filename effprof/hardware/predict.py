@@ -177,7 +177,7 @@ def predict_models(
     calibration: Calibration,
     *,
     reference: str = DEFAULT_REFERENCE,
-    resolution: int | None = None,
+    resolution: int | tuple[int, int] | None = None,
     budget_s: float = DEFAULT_MODEL_BUDGET_S,
     rounds: int = 1,
     dtype: str = "fp32",

@@ -72,7 +72,7 @@ def test_predict_prints_the_three_mapes(tiny_defaults, monkeypatch, tmp_path):
     monkeypatch.setattr(blocks, "CALIBRATION_BLOCKS", TINY_BLOCKS)
     monkeypatch.setattr(networks, "CALIBRATION_NETWORKS", TINY_NETWORKS)
     csv, png = tmp_path / "p.csv", tmp_path / "p.png"
-    result = run("predict", "mobilenet_v1_025", "resnet18", "--reference", "mobilenet_v1(width=0.25)", "-r", 32,
+    result = run("predict", "mobilenet_v1_025", "resnet18", "--reference", "mobilenet_v1(width=0.25)", "-r", "32x48",
                  "--threads", 1, "--budget-s", 0.01, "-o", csv, "-o", png)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "mean absolute percentage error over 2 models" in result.output
@@ -81,13 +81,15 @@ def test_predict_prints_the_three_mapes(tiny_defaults, monkeypatch, tmp_path):
     df = pd.read_csv(csv)
     assert list(df.model) == ["mobilenet_v1(width=0.25)", "mobilenet_v1_025", "resnet18"]
     assert df.reference.tolist() == [True, False, False]
+    assert set(df.input_shape) == {"1x3x32x48"}  # -r HxW, as on every command
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(
     "args, message",
     [(("predict", "resnet18", "--quick"), "not both"), (("predict", "resnet_9000"), "resnet_9000"),
-     (("predict", "resnet18", "-o", "x.xlsx"), "unknown suffix"), (("hw", "-o", "hw.png"), "unknown suffix")],
+     (("predict", "resnet18", "-o", "x.xlsx"), "unknown suffix"), (("hw", "-o", "hw.png"), "unknown suffix"),
+     (("predict", "resnet18", "-r", "10x"), "like 224 or 224x320")],
 )  # fmt: skip
 def test_user_mistakes_are_one_line_errors(args, message):
     result = run(*args)
