@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from effprof.choose.accuracy import Candidate
 from effprof.choose.ranking import SOFT_W, best_under, discordant_pairs, pareto_front, reward, spearman
 from effprof.reports.trust import row_doubt
 from effprof.results import Result, to_frame
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from effprof.choose.accuracy import Candidate  # imports the model registry: not on the CLI's start-up path
 
     from effprof.results import ModelProfile
 
