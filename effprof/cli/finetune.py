@@ -45,8 +45,8 @@ NumClasses = Annotated[
                  "with one of N classes."),
 ]  # fmt: skip
 Optimizer = Annotated[
-    str, typer.Option("--optimizer", help="With --train: optimizers to time the step with, comma-separated: "
-                      "sgd (momentum 0.9), adamw.")
+    str, typer.Option("--optimizer", help="Optimizers to time the training step with (profile and compare: "
+                      "with --train), comma-separated: sgd (momentum 0.9), adamw.")
 ]  # fmt: skip
 
 
