@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from effprof.reports.render import add_row, si
+from effprof.reports.render import add_row, error_lines, si
 
 if TYPE_CHECKING:
     from effprof.lecture.checks import CheckRow
@@ -105,8 +105,8 @@ def render_sweep(result: SweepResult) -> Group:
     for extra in result.extra_columns:
         table.add_column(extra, justify="right")
     for row in result.rows:
-        if row.get("error"):
-            add_row(table, str(row[axis]), "", Text(f"error: {row['error']}", style="red"))
+        if row.get("error"):  # the message goes under the table, never inside a cell
+            add_row(table, str(row[axis]), "", Text("error", style="red"))
             continue
         add_row(table,
             f"{row[axis]:g}",
@@ -128,7 +128,8 @@ def render_sweep(result: SweepResult) -> Group:
         add_row(fits,
             label, f"{round(fit.exponent, 3) + 0.0:.3f}", f"{fit.r2:.4f}", str(fit.points)
         )  # no "-0.000"
-    parts: list = [table, fits]
+    parts: list = [table, *error_lines([(f"{axis} {row[axis]}", row["error"]) for row in result.rows
+                                         if row.get("error")]), fits]  # fmt: skip
     if not result.fits:
         parts.append(Text("fewer than 2 points counted: no exponent fitted", style="yellow"))
     parts.append(Text(result.reading(), style="dim"))

@@ -153,6 +153,9 @@ def sweep(
     if (resolutions is None) == (widths is None):
         raise EffprofError("sweep over --resolution or over --width: give exactly one")
     spec = parse_spec(model)
+    if spec.kind == "onnx":  # one line before any work, not one failed row per point
+        raise EffprofError(f"{spec.name}: an ONNX file has a fixed graph, so there is nothing to sweep; "
+                           "sweep a model spec (NAME, tv:NAME, timm:NAME or pkg.module:factory)")  # fmt: skip
     axis = "resolution" if resolutions is not None else "width"
     rows: list[dict[str, Any]] = []
     if axis == "resolution":

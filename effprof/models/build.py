@@ -244,8 +244,9 @@ def _build(spec: ModelSpec, wanted: tuple[int, int] | None, batch: int, device: 
         res = wanted or (DEFAULT_RESOLUTION, DEFAULT_RESOLUTION)
     else:
         raise EffprofError(
-            f"{spec.name}: an ONNX file has no nn.Module to build; count it with effprof.profile/compare "
-            "(effprof.counters.onnx_graph.count_onnx)"
+            f"{spec.name}: an ONNX file is an inference graph with no PyTorch module to build or train; "
+            "profile and compare count and time it as it is, and training, finetune and sweeps need a model spec "
+            "(NAME, tv:NAME, timm:NAME or pkg.module:factory)"
         )
     check_input_shape((batch, 3, *res))
     module = _construct(spec.label, factory, kwargs, device)

@@ -2,7 +2,10 @@
 
 import pytest
 
+from rich.console import Console
+
 from effprof.errors import EffprofError
+from effprof.lecture.render import render_sweep
 from effprof.lecture.sweep import parse_values, sweep
 from effprof.reports.plots.sweep import plot_sweep
 
@@ -54,6 +57,18 @@ def test_a_rejected_point_is_a_row_and_left_out_of_the_fit():
     result = sweep("vit_ti_16", resolutions=[200, 224, 448])
     assert "divisible by 16" in result.rows[0]["error"]
     assert len(result.failed) == 1 and result.fits["macs"].points == 2
+    # the row says error; its message is a line under the table, not text squeezed into a cell
+    console = Console(width=100, record=True)
+    console.print(render_sweep(result))
+    lines = console.export_text().splitlines()
+    row = next(line for line in lines if line.strip().startswith("│") and " 200 " in line)
+    assert "error" in row and "divisible" not in row
+    assert any(line.startswith("error: resolution 200: ") and "divisible by 16" in line for line in lines)
+
+
+def test_an_onnx_file_is_refused_before_any_work(tmp_path):
+    with pytest.raises(EffprofError, match="nothing to sweep"):
+        sweep(str(tmp_path / "model.onnx"), resolutions=[224, 320])
 
 
 def test_measure_hook_adds_columns():
