@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Group
-from rich.text import Text
 
 from effprof.bench.compare import case_of
 from effprof.reports.fmt import count, ms
-from effprof.reports.table import Column, fit_table, hidden_note
+from effprof.reports.table import Column, error_lines, fit_table, hidden_note
 
 if TYPE_CHECKING:
     from effprof.bench.run import BenchResult
@@ -30,6 +29,6 @@ def render_bench_rows(result: BenchResult, *, width: int | None = None, wide: bo
         Column(f"× {reference}", lambda r: "" if r.get("latency_norm") is None else f"{r['latency_norm']:.3f}"),
     ]
     fitted = fit_table("All rows", columns, result.rows, width=width, wide=wide, failed=lambda r: bool(r.get("error")))
-    errors = [Text.assemble(("error: ", "bold red"), (f"{case_of(r).label} ({r.get('backend') or 'count'}): {r['error']}",
-                                                      "red")) for r in result.rows if r.get("error")]  # fmt: skip
+    errors = error_lines([(f"{case_of(r).label} ({r.get('backend') or 'count'})", r["error"])
+                          for r in result.rows if r.get("error")])  # fmt: skip
     return Group(fitted.table, *errors, *[n for n in [hidden_note(fitted.hidden, width)] if n])

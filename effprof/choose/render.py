@@ -20,8 +20,7 @@ from rich.text import Text
 from effprof.choose.result import ParetoResult, PhoneComparison, SearchResult, timed_on
 from effprof.reports.fmt import missing
 from effprof.reports.fmt import ms as _ms
-from effprof.reports.render import error_lines
-from effprof.reports.table import ERROR_MARK, Column, fit_table, hidden_note
+from effprof.reports.table import ERROR_MARK, Column, error_lines, fit_table, hidden_note
 from effprof.reports.trust import threads_line, warning_lines
 from effprof.results import renders
 

@@ -22,8 +22,8 @@ from effprof.results import Result, to_frame
 if TYPE_CHECKING:
     import pandas as pd
 
-    from effprof.choose.accuracy import Candidate  # imports the model registry: not on the CLI's start-up path
-
+    # accuracy imports the model registry: typing only, so it stays off the CLI's start-up path
+    from effprof.choose.accuracy import Candidate
     from effprof.results import ModelProfile
 
 COLUMNS = (

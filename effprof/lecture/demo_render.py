@@ -17,8 +17,7 @@ from rich.text import Text
 from effprof.lecture.claims import FAILS, HOLDS, INCONCLUSIVE, ClaimRow, ClaimsResult
 from effprof.lecture.roadmap import RoadmapResult
 from effprof.reports.fmt import fixed, ms
-from effprof.reports.render import error_lines
-from effprof.reports.table import ERROR_MARK, Column, fit_table, hidden_note
+from effprof.reports.table import ERROR_MARK, Column, error_lines, fit_table, hidden_note
 from effprof.reports.trust import threads_line, warning_lines
 from effprof.results import renders
 

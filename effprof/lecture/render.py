@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from effprof.reports.render import add_row, error_lines, si
+from effprof.reports.render import add_row, si
+from effprof.reports.table import error_lines
 
 if TYPE_CHECKING:
     from effprof.lecture.checks import CheckRow

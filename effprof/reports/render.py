@@ -16,7 +16,7 @@ from rich.text import Text
 
 from effprof.reports.fmt import fixed, ms, ratio, si
 from effprof.reports.reconcile import render_reconciliation
-from effprof.reports.table import Column, add_row, fit_table, hidden_note
+from effprof.reports.table import Column, add_row, error_lines, fit_table, hidden_note
 from effprof.reports.trust import row_doubt, trust_lines
 from effprof.results import (
     CompareResult,
@@ -29,11 +29,6 @@ from effprof.results import (
 )
 
 __all__ = ["add_row", "render_compare", "render_model_list", "render_profile", "si"]  # add_row, si: used by effprof.lecture.render
-
-
-def error_lines(failures: list[tuple[str, str]]) -> list[Text]:
-    """One red line per failed row under a table: 'error: LABEL: MESSAGE' (plain text, wraps at the width)."""
-    return [Text.assemble(("error: ", "bold red"), (f"{label}: {message}", "red")) for label, message in failures]
 
 
 def _count_columns(extra: list[str], base: dict[str, Any] | None) -> list[Column]:

@@ -15,7 +15,7 @@ from effprof.reports.fmt import ms as _ms
 from effprof.reports.fmt import pct as _pct
 from effprof.reports.fmt import si
 from effprof.reports.fmt import signed_pct as _signed_pct
-from effprof.reports.table import Column, add_row, fit_table, hidden_note
+from effprof.reports.table import Column, add_row, error_lines, fit_table, hidden_note
 from effprof.results import PredictReport, renders
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def render_predictions(result: PredictionResult, *, width: int | None = None, wi
                        _prediction_columns(PREDICTORS, labels), result.models, width=width, wide=wide,
                        failed=lambda m: bool(m.error))  # fmt: skip
     table = fitted.table
-    errors = [Text.assemble(("error: ", "bold red"), (f"{m.model}: {m.error}", "red")) for m in result.models if m.error]
+    errors = error_lines([(m.model, m.error) for m in result.models if m.error])
     labels = {"macs": "MACs only", "roofline": "roofline", "calibrated": "calibrated roofline"}
     n = len(result.scored())
     mape_table = Table(title=f"mean absolute percentage error over {n} models (reference {escape(result.reference)} left out)",

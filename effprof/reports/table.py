@@ -117,3 +117,8 @@ def hidden_note(hidden: Sequence[str], width: int | None) -> Text | None:
     where = f"at {width} columns" if width else "here"
     return Text(f"not shown {where}: {', '.join(hidden)} (--wide shows every column; -o FILE.csv has them all)",
                 style="dim")  # fmt: skip
+
+
+def error_lines(failures: list[tuple[str, str]]) -> list[Text]:
+    """One red line per failed row under a table: 'error: LABEL: MESSAGE' (plain text, wraps at the width)."""
+    return [Text.assemble(("error: ", "bold red"), (f"{label}: {message}", "red")) for label, message in failures]

@@ -16,8 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from effprof.reports.fmt import fixed, ms, si
-from effprof.reports.render import error_lines
-from effprof.reports.table import Column, fit_table, hidden_note
+from effprof.reports.table import Column, error_lines, fit_table, hidden_note
 from effprof.reports.trust import threads_line
 
 if TYPE_CHECKING:

@@ -1,7 +1,6 @@
 """Sweeps over resolution and width: the exponents the lecture claims, failures kept as rows."""
 
 import pytest
-
 from rich.console import Console
 
 from effprof.errors import EffprofError
