@@ -41,7 +41,15 @@ def _torch_cell(p) -> str:
 
 
 #: the columns of a measured step, left out when nothing was timed (--backend none)
-UNTIMED_OUT = ("step ms", "doubt", "once s", "s/epoch", "total s", "mem measured MiB")
+UNTIMED_OUT = ("step ms", "doubt", "once s", "s/epoch", "total s", "peak MiB")
+
+
+def _memory_note(timed: bool, method: str = "") -> Text:
+    """Under every training table: what the memory columns are (short headers keep them at 80 columns)."""
+    note = "mem MiB: analytic (params + grads + optimizer state + activations)"
+    if timed:
+        note += "; peak MiB: measured, the step's peak" + (f" ({method})" if method else "")
+    return Text(note, style="dim")
 
 #: (TrainingProfile, row) pairs: the profile carries the counts, the row the optimizer's step
 TRAINING_COLUMNS = (
@@ -58,8 +66,8 @@ TRAINING_COLUMNS = (
     Column("optimizer", lambda pr: str(pr[1].get("optimizer") or ""), "left", drop=1),
     Column("step ms", lambda pr: ms(pr[1].get("step_ms"))),
     Column("doubt", lambda pr: _doubt(pr[1]), "left", drop=6),
-    Column("mem analytic MiB", lambda pr: _mib(pr[1].get("memory_analytic_bytes")), drop=2),
-    Column("mem measured MiB", lambda pr: _mib(pr[1].get("peak_bytes_measured")), drop=4),
+    Column("mem MiB", lambda pr: _mib(pr[1].get("memory_analytic_bytes")), drop=2),
+    Column("peak MiB", lambda pr: _mib(pr[1].get("peak_bytes_measured")), drop=4),
 )  # fmt: skip
 
 
@@ -91,7 +99,7 @@ def render_training(result: TrainingResult, *, width: int | None = None, wide: b
                 notes.append(Text(f"{p.model} ({s.optimizer}): measured peak from {s.peak_method}", style="dim"))
         notes += error_lines([(f"{p.model} {what}", message) for what, message in
                               [*p.step_errors.items(), *((("check", p.check_error),) if p.check_error else ())]])  # fmt: skip
-    parts: list[Any] = [fitted.table, *notes]
+    parts: list[Any] = [fitted.table, *notes, _memory_note(timed)]
     parts += [n for n in (threads_line(result.meta), hidden_note(fitted.hidden, width)) if n is not None]
     if len(result.profiles) == 1 and result.profiles[0].count is not None and result.top_layers:
         parts += _top_layers(result.profiles[0], result.top_layers, width=width, wide=wide)
@@ -161,8 +169,8 @@ FINETUNE_COLUMNS = (
     Column("once s", lambda r: ms(r.get("once_s")) if r.get("once_s") else "", drop=5),
     Column("s/epoch", lambda r: ms(r.get("epoch_s")), drop=4),
     Column("total s", lambda r: ms(r.get("total_s"))),
-    Column("mem analytic MiB", lambda r: _mib(r["memory_analytic_bytes"])),
-    Column("mem measured MiB", lambda r: _mib(r.get("peak_bytes_measured")), drop=3),
+    Column("mem MiB", lambda r: _mib(r["memory_analytic_bytes"])),
+    Column("peak MiB", lambda r: _mib(r.get("peak_bytes_measured")), drop=3),
 )  # fmt: skip
 
 
@@ -185,8 +193,7 @@ def render_finetune(result: FinetuneResult, *, width: int | None = None, wide: b
             notes += _doubts(f"{s.strategy} ({st.optimizer})", st.measurement)
         notes += error_lines([(f"{s.strategy} {what}", message) for what, message in s.errors.items()])
     peak = next((st.peak_method for s in result.strategies for st in s.steps if st.peak_method), "")
-    if peak:
-        notes.append(Text(f"measured peak memory: {peak}", style="dim"))
+    notes.append(_memory_note(timed, peak))
     parts: list[Any] = [fitted.table, *notes]
     parts += [n for n in (threads_line(result.meta), hidden_note(fitted.hidden, width)) if n is not None]
     return Group(*parts)

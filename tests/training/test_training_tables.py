@@ -54,6 +54,9 @@ def test_training_table_fits_with_every_number_whole(resnet18, width):
     assert "step ms" not in text  # nothing timed: no empty timing columns
     if width == 80:
         assert re.search(r"not shown at 80 columns: .*bwd grad-input", text)
+    # the analytic memory stays even at 80 columns, and a line says what it counts
+    header = next(line for line in text.splitlines() if "model" in line and "trainable" in line)
+    assert "mem MiB" in header and "mem MiB: analytic (params + grads + optimizer state" in " ".join(text.split())
 
 
 @pytest.mark.parametrize("width", [80, 120])
