@@ -21,8 +21,12 @@ backward table's ``uncounted``, never a silent zero.
 
 Saved activations: a ``saved_tensors_hooks`` pack hook sees every tensor autograd keeps for the
 backward pass during the same forward; each storage is counted once, parameters and buffers
-excluded, charged to the module whose forward saved it first. On meta, attention runs its math path,
-which saves the full score matrix; CPU/CUDA fused attention kernels save less (a log-sum-exp row).
+excluded, charged to the module whose forward saved it first. Attention is counted as the fused
+kernels CPU and CUDA run it (flash / memory-efficient attention: q, k, v, the output and one
+log-sum-exp per query row), not as meta's math path, which would keep every L x L score matrix
+(a third of ViT-B/16's activations at batch 8): on meta, ``scaled_dot_product_attention`` -- called
+directly or inside ``F.multi_head_attention_forward`` -- runs as the CPU flash kernel's meta
+function where that kernel takes the call (no dropout, same head size for q, k and v), else as is.
 
 Calls are charged to the innermost running module, exactly as in the forward counter.
 """
@@ -31,11 +35,14 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from effprof.counters import handles
@@ -207,6 +214,32 @@ class TrainingCount:
 
 # --- the count -------------------------------------------------------------------------------------
 
+_SDPA = F.scaled_dot_product_attention
+
+
+def _fused_sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):  # noqa: ANN001
+    """``F.scaled_dot_product_attention`` on meta as the CPU flash kernel computes it (what autograd saves
+    for backward follows the kernel); any other call, or one that kernel does not take, is left as is."""
+    fused = (query.device.type == "meta" and dropout_p == 0.0 and not enable_gqa and query.dim() == 4
+             and query.shape[-1] == key.shape[-1] == value.shape[-1])  # fmt: skip
+    if not fused:
+        return _SDPA(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, scale=scale,
+                     enable_gqa=enable_gqa)  # fmt: skip
+    out, _ = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(
+        query, key, value, dropout_p, is_causal, attn_mask=attn_mask, scale=scale)  # fmt: skip
+    return out
+
+
+@contextmanager
+def fused_attention_on_meta() -> Iterator[None]:
+    """For the calls made in the block: ``F.scaled_dot_product_attention`` is ``_fused_sdpa`` (the name
+    F.multi_head_attention_forward looks up, too)."""
+    F.scaled_dot_product_attention = _fused_sdpa
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = _SDPA
+
 
 class _TrainingRecorder(OpRecorder):
     """The analytic forward (``OpRecorder``) plus, per counted call, its backward and saved tensors."""
@@ -239,6 +272,14 @@ class _TrainingRecorder(OpRecorder):
             other = b.elementwise_backward_other_ops(needing)
             if other:
                 self.backward.add(layer, name, parts[0].op_class, other_ops=other, calls=1)
+
+    def run(self, func: Any, args: tuple, kwargs: dict) -> Any:
+        if func is _SDPA:  # attention as the fused kernels run it: see the module docstring
+            return _fused_sdpa(*args, **kwargs)
+        if func is F.multi_head_attention_forward:
+            with fused_attention_on_meta():
+                return func(*args, **kwargs)
+        return func(*args, **kwargs)
 
     def pack(self, t: torch.Tensor) -> torch.Tensor:
         storage = t.untyped_storage()
