@@ -130,10 +130,17 @@ def _ratio(num: float | None, den: float | None) -> str:
 
 
 def _top_layers(p, top: int, *, width: int | None, wide: bool) -> list[Any]:
-    rows = sorted(p.count.layers, key=lambda r: -(r.forward_macs + r.backward_macs))[:top]
     times = p.row_times()
+    if times:  # as the inference profile: where the time goes, once it is measured
+        def spent(r) -> float:
+            fwd, bwd = times.get((r.layer, r.op_class), (None, None))
+            return (fwd or 0.0) + (bwd or 0.0)
+
+        rows, by = sorted(p.count.layers, key=lambda r: -spent(r))[:top], "measured forward + backward time"
+    else:
+        rows, by = sorted(p.count.layers, key=lambda r: -(r.forward_macs + r.backward_macs))[:top], "forward + backward MACs"
     columns = [c for c in LAYER_COLUMNS if times or c.header not in TIME_OUT]
-    fitted = fit_table(f"top {len(rows)} layers by forward + backward MACs", columns,
+    fitted = fit_table(f"top {len(rows)} layers by {by}", columns,
                        [(r, times.get((r.layer, r.op_class), (None, None))) for r in rows], width=width,
                        wide=wide)  # fmt: skip
     return [fitted.table, *_layer_time_notes(p), *[n for n in [hidden_note(fitted.hidden, width)] if n]]

@@ -5,11 +5,13 @@ import time
 
 import pytest
 import torch
+from rich.console import Console
 from torch import nn
 
 import effprof
 from effprof.counters.training import count_training
 from effprof.latency.training_layers import row_ms, training_layer_times
+from effprof.reports.training import render_training
 
 SHAPE = (2, 3, 16, 16)
 SLEEP_S = 0.03
@@ -82,6 +84,11 @@ def test_profile_train_true_is_the_training_profile_with_per_layer_backward_ms()
     assert layers.loc["fc", "backward_ms"] > 0 and layers.loc["features.2", "backward_ms"] > 0
     # a module with no count row (no MACs) keeps its time on the profile's layer_times
     assert r.profiles[0].layer_times.backward_ms["slow"] >= 0.8 * SLEEP_S * 1e3
+    # timed, the top layers are ranked by where the time went (as the inference profile does)
+    console = Console(width=200, record=True)
+    console.print(render_training(r, width=200))
+    text = console.export_text()
+    assert "layers by measured forward + backward time" in text and "bwd ms" in text
     assert r.summary()["trainable_params"] == sum(p.numel() for n, p in Net().named_parameters()
                                                   if not n.startswith("features.0"))  # fmt: skip
 
