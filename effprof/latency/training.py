@@ -61,6 +61,21 @@ def check_train_backend(backend: str) -> str:
     return backend
 
 
+def logits_of(out: object) -> torch.Tensor:
+    """The logits the loss is taken on: the output itself, or the main logits of a model that returns
+    more in train mode (torchvision's Inception v3 / GoogLeNet ``.logits`` beside their auxiliary
+    heads, a ``{"logits": ...}`` dict, else a tuple's first item). Auxiliary outputs get no loss."""
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(getattr(out, "logits", None), torch.Tensor):
+        return out.logits
+    if isinstance(out, dict) and isinstance(out.get("logits"), torch.Tensor):
+        return out["logits"]
+    if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+        return out[0]
+    raise EffprofError(f"the model returned {type(out).__name__}, not logits: no loss to take a training step on")
+
+
 def make_optimizer(name: str, params: list[nn.Parameter]) -> torch.optim.Optimizer:
     """SGD(lr=0.01, momentum=0.9) or AdamW(lr=1e-3): the usual fine-tuning defaults."""
     if name == "sgd":
@@ -190,7 +205,7 @@ def measure_training_step(
                 forward = torch.compile(model)
 
             def body() -> None:
-                loss = F.cross_entropy(forward(x), y)
+                loss = F.cross_entropy(logits_of(forward(x)), y)
                 loss.backward()
                 opt.step()
 

@@ -37,7 +37,7 @@ from effprof.latency.contention import ThreadChoice
 from effprof.latency.devices import check_device, check_input_shape, example_input, resolve_threads, sync_for
 from effprof.latency.per_layer import RANGE_PREFIX, module_ranges, quiet_profile, range_path
 from effprof.latency.timer import torch_threads
-from effprof.latency.training import make_optimizer
+from effprof.latency.training import logits_of, make_optimizer
 from effprof.models.freeze import setup_training
 
 _EVALUATE = "autograd::engine::evaluate_function: "
@@ -172,7 +172,7 @@ def training_layer_times(
                 opt.zero_grad(set_to_none=True)
                 out = model(x)
                 with torch.profiler.record_function(_LOSS):
-                    loss = F.cross_entropy(out, y)
+                    loss = F.cross_entropy(logits_of(out), y)
                 loss.backward()
                 with torch.profiler.record_function(_OPTIMIZER):
                     opt.step()
