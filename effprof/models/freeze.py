@@ -6,7 +6,8 @@ Rules:
   (MobileNet, EfficientNet, ConvNeXt, MnasNet, GhostNet), ``head`` (Swin, timm ViT) or ``heads``
   (torchvision ViT). Everything outside it is the backbone. ``num_classes`` replaces the *last*
   ``nn.Linear`` inside the head with a fresh ``nn.Linear(in_features, num_classes)`` (what
-  ``model.fc = nn.Linear(512, 3)`` does by hand); the replaced module's path is reported.
+  ``model.fc = nn.Linear(512, 3)`` does by hand) -- or, in a convolutional classifier with no
+  Linear (SqueezeNet), its last 1x1 ``nn.Conv2d``; the replaced module's path is reported.
 - **Freeze strategies** (``--freeze``): ``none`` trains every parameter; ``backbone`` trains only the
   head; ``later`` (the lecture's strategy B) trains the head and the last quarter of the backbone's
   parameterised layers (leaf modules with parameters, in definition order); anything else is a
@@ -79,11 +80,22 @@ def replace_head(model: nn.Module, num_classes: int) -> str:
     check_num_classes(num_classes)
     head = find_head(model)
     container = model.get_submodule(head)
-    linears = [(name, m) for name, m in container.named_modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise EffprofError(f"the head {head!r} of {type(model).__name__} holds no nn.Linear to replace")
-    name, old = linears[-1]
-    new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None, device=old.weight.device)
+    found = [(name, m) for name, m in container.named_modules() if isinstance(m, nn.Linear)]
+    if not found:  # a convolutional classifier (SqueezeNet): its last 1x1 conv maps features to classes
+        found = [(name, m) for name, m in container.named_modules()
+                 if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1]  # fmt: skip
+    if not found:
+        raise EffprofError(f"the head {head!r} of {type(model).__name__} holds no nn.Linear (nor 1x1 nn.Conv2d) to "
+                           "replace; give --freeze PATTERN and keep the model's own classes instead")  # fmt: skip
+    name, old = found[-1]
+    bias = old.bias is not None
+    if isinstance(old, nn.Linear):
+        new: nn.Module = nn.Linear(old.in_features, num_classes, bias=bias, device=old.weight.device)
+        before, after = f"Linear({old.in_features}->{old.out_features})", f"Linear({old.in_features}->{num_classes})"
+    else:
+        new = nn.Conv2d(old.in_channels, num_classes, 1, bias=bias, device=old.weight.device)
+        before = f"Conv2d 1x1({old.in_channels}->{old.out_channels})"
+        after = f"Conv2d 1x1({old.in_channels}->{num_classes})"
     path = f"{head}.{name}" if name else head
     if name:
         parent_path, _, attr = name.rpartition(".")
@@ -91,7 +103,7 @@ def replace_head(model: nn.Module, num_classes: int) -> str:
         setattr(parent, attr, new)
     else:
         setattr(model, head, new)
-    return f"{path}: Linear({old.in_features}->{old.out_features}) -> Linear({old.in_features}->{num_classes})"
+    return f"{path}: {before} -> {after}"
 
 
 def check_num_classes(num_classes: object) -> int:

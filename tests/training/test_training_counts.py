@@ -77,7 +77,9 @@ def test_heads_found_and_replaced_per_family():
     expected = {"resnet18": "fc: Linear(512->1000) -> Linear(512->3)",
                 "mobilenet_v2": "classifier.1: Linear(1280->1000) -> Linear(1280->3)",
                 "vit_b_16": "heads.head: Linear(768->1000) -> Linear(768->3)",
-                "swin_t": "head: Linear(768->1000) -> Linear(768->3)"}  # fmt: skip
+                "swin_t": "head: Linear(768->1000) -> Linear(768->3)",
+                # a convolutional classifier: its last 1x1 conv maps the features to the classes
+                "tv:squeezenet1_0": "classifier.1: Conv2d 1x1(512->1000) -> Conv2d 1x1(512->3)"}  # fmt: skip
     for name, text in expected.items():
         model = build_model(name).module
         assert replace_head(model, 3) == text
@@ -87,6 +89,10 @@ def test_heads_found_and_replaced_per_family():
 def test_no_head_and_bad_patterns_are_one_line_errors():
     with pytest.raises(EffprofError, match="no classifier head found"):
         find_head(nn.Sequential(nn.Linear(2, 2)))
+    no_classifier = nn.Sequential()
+    no_classifier.add_module("classifier", nn.Sequential(nn.Conv2d(4, 4, 3), nn.ReLU()))
+    with pytest.raises(EffprofError, match="holds no nn.Linear .nor 1x1 nn.Conv2d. to replace"):
+        replace_head(no_classifier, 3)
     with pytest.raises(EffprofError, match="matches no module"):
         setup_training(Tiny(), "nosuch*")
     with pytest.raises(EffprofError, match="num-classes"):
