@@ -51,7 +51,7 @@ os.environ.setdefault("KINETO_LOG_LEVEL", "6")
 RANGE_PREFIX = "effprof::"
 # A C++ range object: a fraction of the Python ``record_function``'s cost per module, which
 # matters with ~150 modules per forward. Private, so fall back to the public class without it.
-_Range = getattr(torch._C._profiler, "_RecordFunctionFast", None) or record_function
+record_range = getattr(torch._C._profiler, "_RecordFunctionFast", None) or record_function
 DEFAULT_ITERATIONS = 5
 DEFAULT_WARMUP = 2
 PER_LAYER_BACKENDS = ("eager", "onnxruntime")
@@ -139,7 +139,7 @@ def module_ranges(model: nn.Module) -> Iterator[None]:
     stack: list[Any] = []
 
     def enter(module: nn.Module, args: Any) -> None:
-        rf = _Range(RANGE_PREFIX + names[module])
+        rf = record_range(RANGE_PREFIX + names[module])
         rf.__enter__()
         stack.append(rf)
 

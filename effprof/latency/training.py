@@ -39,10 +39,14 @@ from effprof.latency.base import backend_failure
 from effprof.latency.contention import ThreadChoice
 from effprof.latency.devices import check_device, check_input_shape, example_input, sync_for, thread_choice
 from effprof.latency.measurement import Measurement
+from effprof.latency.per_layer import RANGE_PREFIX, record_range
 from effprof.latency.timer import DEFAULT_BUDGET_S, time_runs, torch_threads
 from effprof.models.freeze import TrainingSetup, setup_training
 
 OPTIMIZERS = ("sgd", "adamw")
+#: the profiler ranges a step's loss and optimizer step run in (effprof.latency.training_layers reads them)
+LOSS_RANGE = RANGE_PREFIX + "(loss)"
+OPTIMIZER_RANGE = RANGE_PREFIX + "(optimizer)"
 TRAIN_BACKENDS = ("eager", "compile")
 
 
@@ -130,6 +134,46 @@ def _cpu_peak(step_body, alive: int) -> int:
     return alive + peak
 
 
+CUDA_PEAK = "torch.cuda.max_memory_allocated"
+CPU_PEAK = "torch.profiler allocator events (profile_memory=True)"
+
+
+def measured_peak(body, *, device: str, base_allocated: int, alive: list) -> tuple[int, str]:
+    """Peak bytes while ``body`` runs once, and how they were measured: on CUDA
+    ``max_memory_allocated`` minus ``base_allocated`` (what was there before the model moved); on CPU
+    the profiler's allocator events plus the bytes of ``alive`` (tensors already held)."""
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(device)
+        body()
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - base_allocated, CUDA_PEAK
+    return _cpu_peak(body, _bytes(alive)), CPU_PEAK
+
+
+def _allocated(device: str) -> int:
+    """Bytes the CUDA allocator holds now (0 on CPU), synchronised: the base a peak is measured from."""
+    if not device.startswith("cuda"):
+        return 0
+    torch.cuda.synchronize(device)
+    return torch.cuda.memory_allocated(device)
+
+
+def step_body(forward, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor):
+    """One training step's work after the gradients are cleared: forward, cross-entropy on the main
+    logits, backward, optimizer step. The loss and the optimizer's step run in ``effprof::(loss)`` and
+    ``effprof::(optimizer)`` profiler ranges, so a profiled step can tell them from the model's layers."""
+
+    def body() -> None:
+        out = forward(x)
+        with record_range(LOSS_RANGE):
+            loss = F.cross_entropy(logits_of(out), y)
+        loss.backward()
+        with record_range(OPTIMIZER_RANGE):
+            opt.step()
+
+    return body
+
+
 def measure_inference_peak(model: nn.Module, input_shape: tuple[int, ...], *, device: str = "cpu") -> tuple[int, str]:
     """Peak bytes of one inference forward (no autograd) and how they were measured.
 
@@ -140,21 +184,12 @@ def measure_inference_peak(model: nn.Module, input_shape: tuple[int, ...], *, de
     device = check_device(device)
     shape = check_input_shape(input_shape)
     try:
-        if device.startswith("cuda"):
-            torch.cuda.synchronize(device)
-            base = torch.cuda.memory_allocated(device)
-            model.to(device).eval()
-            x = example_input(shape, device)
-            torch.cuda.reset_peak_memory_stats(device)
-            with torch.inference_mode():
-                model(x)
-            torch.cuda.synchronize(device)
-            return torch.cuda.max_memory_allocated(device) - base, "torch.cuda.max_memory_allocated"
+        base = _allocated(device)
         model.to(device).eval()
         x = example_input(shape, device)
-        alive = _bytes([*model.parameters(), *model.buffers(), x])
         with torch.inference_mode():
-            return _cpu_peak(lambda: model(x), alive), "torch.profiler allocator events (profile_memory=True)"
+            return measured_peak(lambda: model(x), device=device, base_allocated=base,
+                                 alive=[*model.parameters(), *model.buffers(), x])  # fmt: skip
     except (EffprofError, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001 - the model's failure, recorded on its row
@@ -188,10 +223,7 @@ def measure_training_step(
     if not trainable:
         raise EffprofError(f"freeze {freeze!r} leaves nothing to train on {type(model).__name__}: no step to time")
     prime_allocator()
-    cuda = device.startswith("cuda")
-    if cuda:
-        torch.cuda.synchronize(device)
-        base_allocated = torch.cuda.memory_allocated(device)
+    base_allocated = _allocated(device)
     with torch_threads(choice.threads):
         start = time.perf_counter()
         try:
@@ -204,10 +236,7 @@ def measure_training_step(
                 torch._dynamo.reset()
                 forward = torch.compile(model)
 
-            def body() -> None:
-                loss = F.cross_entropy(logits_of(forward(x)), y)
-                loss.backward()
-                opt.step()
+            body = step_body(forward, opt, x, y)
 
             def step() -> None:
                 opt.zero_grad(set_to_none=True)
@@ -222,16 +251,9 @@ def measure_training_step(
             if memory:
                 opt.zero_grad(set_to_none=True)
                 sync()
-                if cuda:
-                    torch.cuda.reset_peak_memory_stats(device)
-                    body()
-                    sync()
-                    peak = torch.cuda.max_memory_allocated(device) - base_allocated
-                    method = "torch.cuda.max_memory_allocated"
-                else:
-                    alive = _bytes([*model.parameters(), *model.buffers(), *_optimizer_tensors(opt), x, y])
-                    peak = _cpu_peak(body, alive)
-                    method = "torch.profiler allocator events (profile_memory=True)"
+                peak, method = measured_peak(body, device=device, base_allocated=base_allocated,
+                                             alive=[*model.parameters(), *model.buffers(), *_optimizer_tensors(opt),
+                                                    x, y])  # fmt: skip
         except (EffprofError, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001 - the model's failure, recorded on its row

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.profiler import ProfilerActivity
 
@@ -35,14 +34,12 @@ from effprof.latency import contention
 from effprof.latency.base import backend_failure
 from effprof.latency.contention import ThreadChoice
 from effprof.latency.devices import check_device, check_input_shape, example_input, resolve_threads, sync_for
-from effprof.latency.per_layer import RANGE_PREFIX, module_ranges, quiet_profile, range_path
+from effprof.latency.per_layer import module_ranges, quiet_profile, range_path
 from effprof.latency.timer import torch_threads
-from effprof.latency.training import logits_of, make_optimizer
+from effprof.latency.training import LOSS_RANGE, OPTIMIZER_RANGE, make_optimizer, step_body
 from effprof.models.freeze import setup_training
 
 _EVALUATE = "autograd::engine::evaluate_function: "
-_OPTIMIZER = RANGE_PREFIX + "(optimizer)"
-_LOSS = RANGE_PREFIX + "(loss)"
 
 
 @dataclass
@@ -104,9 +101,9 @@ def attribute_training_events(events: Any, *, use_device_time: bool, steps: int)
         if evt.name.startswith(_EVALUATE):
             evaluated.append(evt)
             continue
-        if evt.name == _LOSS:
+        if evt.name == LOSS_RANGE:
             loss_us += duration(evt)
-        elif evt.name == _OPTIMIZER:
+        elif evt.name == OPTIMIZER_RANGE:
             optimizer_us += duration(evt)
         owner = _owner(evt)
         if owner is None:
@@ -167,15 +164,11 @@ def training_layer_times(
             x = example_input(shape, device)
             y = torch.zeros(shape[0], dtype=torch.long, device=device)
             sync = sync_for(device)
+            body = step_body(model, opt, x, y)
 
             def step() -> None:
                 opt.zero_grad(set_to_none=True)
-                out = model(x)
-                with torch.profiler.record_function(_LOSS):
-                    loss = F.cross_entropy(logits_of(out), y)
-                loss.backward()
-                with torch.profiler.record_function(_OPTIMIZER):
-                    opt.step()
+                body()
 
             for _ in range(warmup):
                 step()
