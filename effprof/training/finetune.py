@@ -171,10 +171,9 @@ def _head_only(model: nn.Module) -> nn.Module:
 
 
 def _backbone_only(model: nn.Module) -> nn.Module:
-    """The model with its head replaced by nn.Identity: what computes the cached features."""
-    backbone = copy.deepcopy(model)
-    setattr(backbone, find_head(backbone), nn.Identity())
-    return backbone
+    """``model`` (changed in place) with its head replaced by nn.Identity: what computes the cached features."""
+    setattr(model, find_head(model), nn.Identity())
+    return model
 
 
 def _strategy_a(built: BuiltModel, num_classes: int) -> tuple[StrategyCost, nn.Module, tuple[int, ...]]:
@@ -247,14 +246,14 @@ def finetune(
                 cost, head, features = StrategyCost(key, freeze, description, count), None, built.input_shape
             if backend:
                 if key == "A":
-                    try:  # the one feature pass: the backbone's inference latency on the same batch
-                        live = built.rebuild("cpu")
-                        replace_head(live, num_classes)
-                        m = measure(_backbone_only(live), built.input_shape, "eager" if backend == "eager" else backend,
-                                    device=timing.device, threads=timing.threads, **budget)  # fmt: skip
-                        cost.backbone_latency_ms = m.median_ms
+                    try:  # the one feature pass: the backbone's peak (first: it counts the params moving to the
+                        # device) and its inference latency, on the same batch
+                        backbone = _backbone_only(built.rebuild("cpu"))
                         cost.backbone_peak_bytes_measured, _ = measure_inference_peak(
-                            _backbone_only(live), built.input_shape, device=timing.device)  # fmt: skip
+                            backbone, built.input_shape, device=timing.device)  # fmt: skip
+                        m = measure(backbone, built.input_shape, backend, device=timing.device, threads=timing.threads,
+                                    **budget)  # fmt: skip
+                        cost.backbone_latency_ms = m.median_ms
                     except EffprofError as exc:
                         cost.errors["features"] = exc.message
                 for optimizer in optimizer_names:
