@@ -31,13 +31,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from effprof.api import Timing, check_specs, timing_meta
+from effprof.api import check_specs, timing_meta
 from effprof.counters.training import TrainingCount, count_training
 from effprof.errors import EffprofError
 from effprof.latency import measure
 from effprof.latency.training import (
     TrainingStep,
-    check_train_backend,
     measure_inference_peak,
     measure_training_step,
     parse_optimizers,
@@ -46,6 +45,7 @@ from effprof.models import BuiltModel, build_model, contained, parse_batch, pars
 from effprof.models.freeze import check_num_classes, find_head, replace_head
 from effprof.reports.training import render_finetune
 from effprof.results import Result, renders
+from effprof.training.profile import training_timing
 
 STRATEGIES = {
     "A": ("backbone", "frozen, cached features"),
@@ -223,12 +223,7 @@ def finetune(
         check_specs([model])
     optimizer_names = parse_optimizers(optimizers)
     batch, resolution = parse_batch(batch), parse_resolution(resolution)
-    timing = Timing.parse(backend, device=device, threads=threads, budget_s=budget_s).resolved()
-    if len(timing.backends) > 1:
-        raise EffprofError(f"finetune times one backend (eager or compile), got {', '.join(timing.backends)}")
-    backend = timing.backends[0] if timing.backends else None
-    if backend:
-        check_train_backend(backend)
+    timing, backend = training_timing(backend, "finetune", device=device, threads=threads, budget_s=budget_s)
     label = model if isinstance(model, str) else type(model).__name__
     with contained(label, "fine-tuning"):
         built = build_model(model, resolution=resolution, batch=batch, device="meta")

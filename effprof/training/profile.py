@@ -230,6 +230,18 @@ def train_profile_model(
 
 
 
+def training_timing(backends: Any, who: str, **options: Any) -> tuple[Timing, str | None]:
+    """The resolved Timing of a training run and its one backend (eager or compile; None: count only).
+    ``who`` names the command in the error for more than one backend."""
+    timing = Timing.parse(backends, **options).resolved()
+    if len(timing.backends) > 1:
+        raise EffprofError(f"{who} times one backend at a time (eager or compile), got {', '.join(timing.backends)}")
+    backend = timing.backends[0] if timing.backends else None
+    if backend:
+        check_train_backend(backend)
+    return timing, backend
+
+
 def profile_training(
     models: Any | Sequence[Any],
     *,
@@ -259,12 +271,7 @@ def profile_training(
     batch, resolution = parse_batch(batch), parse_resolution(resolution)
     if backends == "auto":  # profile's default: a training step runs in PyTorch, so auto is eager
         backends = "eager"
-    timing = Timing.parse(backends, device=device, threads=threads, budget_s=budget_s).resolved()
-    if len(timing.backends) > 1:
-        raise EffprofError(f"--train times one backend at a time (eager or compile), got {', '.join(timing.backends)}")
-    backend = timing.backends[0] if timing.backends else None
-    if backend:
-        check_train_backend(backend)
+    timing, backend = training_timing(backends, "--train", device=device, threads=threads, budget_s=budget_s)
     meta = timing_meta(timing) | {"command": "train", "freeze": freeze, "num_classes": num_classes,
                                   "optimizers": list(optimizer_names)}  # fmt: skip
     result = TrainingResult([], meta, top_layers=layers)
