@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from effprof.choose import run
 from effprof.cli import app
 
 runner = CliRunner()
@@ -31,17 +30,7 @@ def test_pareto_writes_table_json_and_plot(tmp_path):
     assert png.stat().st_size > 10_000
 
 
-def test_pareto_interrupt_exits_130_and_keeps_the_rows_written(tmp_path, monkeypatch):
-    calls = {"n": 0}
-    real = run.time_profile
-
-    def flaky(profile, timing):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        real(profile, timing)
-
-    monkeypatch.setattr(run, "time_profile", flaky)
+def test_pareto_interrupt_exits_130_and_keeps_the_rows_written(tmp_path, ctrl_c_at_second_timing):
     csv = tmp_path / "p.csv"
     result = invoke("pareto", "mobilenet_v1_025", "mobilenet_v1_050", "--budget-s", "0.02", "--threads", "1", "-o", str(csv))
     assert result.exit_code == 130, result.output

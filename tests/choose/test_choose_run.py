@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import effprof
-from effprof.choose import grid_search, run
+from effprof.choose import grid_search
 from effprof.errors import EffprofError
 from effprof.hardware.calibrate import Calibration
 from effprof.hardware.fit import Composition, Reference
@@ -34,17 +34,7 @@ def test_pareto_measures_ranks_and_says_what_has_no_accuracy():
     assert not result.interrupted and not result.failed()
 
 
-def test_pareto_ctrl_c_keeps_what_was_measured(monkeypatch):
-    calls = {"n": 0}
-    real = run.time_profile
-
-    def flaky(profile, timing):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        real(profile, timing)
-
-    monkeypatch.setattr(run, "time_profile", flaky)
+def test_pareto_ctrl_c_keeps_what_was_measured(ctrl_c_at_second_timing):
     result = effprof.pareto(["mobilenet_v1_025", "mobilenet_v1_050", "mobilenet_v2"], budget_s=0.02, threads=1)
     assert result.interrupted and result.pending == 2
     timed = [r for r in result.rows() if r["latency_ms"] is not None]
